@@ -1,0 +1,61 @@
+"""Seeded train / validation / test split of a source's examples, stratified by class.
+
+Example:
+    >>> import numpy as np
+    >>> from data.examples import Examples
+    >>> examples = Examples(np.zeros((20, 2), "float32"), np.arange(20) % 2, ["a", "b"])
+    >>> [len(part.labels) for part in split_examples(examples, validation=0.2, test=0.1, seed=0)]
+    [14, 4, 2]
+"""
+
+from __future__ import annotations
+
+from data.examples import Examples
+
+
+def split_examples(
+    examples: Examples, validation: float, test: float, seed: int, stratify: bool = True
+) -> tuple[Examples, Examples, Examples]:
+    """Train, validation and test parts of `examples`; the same seed gives the same split.
+
+    `validation` and `test` are shares of all examples; a share of 0 gives an
+    empty part. With `stratify`, every part keeps the class proportions, and a
+    class with fewer examples than non-empty parts is an error.
+
+    Example:
+        >>> train, val, test = split_examples(examples, validation=0.1, test=0.1, seed=42)  # doctest: +SKIP
+    """
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+
+    if not (0 <= validation < 1 and 0 <= test < 1 and validation + test < 1):
+        raise ValueError(f"validation ({validation}) and test ({test}) must be in [0, 1) and sum to less than 1")
+    count = len(examples.labels)
+    parts = 1 + (validation > 0) + (test > 0)
+    if count < parts:
+        raise ValueError(f"cannot split {count} examples into {parts} non-empty parts")
+    if stratify and parts > 1:
+        ids, counts = np.unique(examples.labels, return_counts=True)
+        for label, n in zip(ids.tolist(), counts.tolist()):
+            if n < parts:
+                name = examples.class_names[label] if 0 <= label < len(examples.class_names) else str(label)
+                raise ValueError(
+                    f"cannot stratify: class {name!r} has {n} example{'s' * (n != 1)}, fewer than the {parts} "
+                    f"parts of a split with validation={validation} and test={test}; "
+                    "add examples, set the share to 0 or turn stratify off"
+                )
+
+    def cut(indices: np.ndarray, share: float, what: str) -> tuple[np.ndarray, np.ndarray]:
+        labels = examples.labels[indices] if stratify else None
+        try:
+            return train_test_split(indices, test_size=share, random_state=seed, stratify=labels)
+        except ValueError as error:  # e.g. fewer examples in a part than classes
+            raise ValueError(f"cannot split off the {what} part ({share:g} of {count} examples): {error}") from None
+
+    rest = np.arange(count)
+    test_indices = validation_indices = np.array([], dtype="int64")
+    if test > 0:
+        rest, test_indices = cut(rest, test, "test")
+    if validation > 0:
+        rest, validation_indices = cut(rest, validation / (1 - test), "validation")
+    return examples.subset(rest), examples.subset(validation_indices), examples.subset(test_indices)

@@ -1,0 +1,5 @@
+"""Backbones and task heads."""
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")

@@ -1,0 +1,87 @@
+"""`keras_hub` backbones: any keras-hub backbone class, from a preset or from a config.
+
+`preset` is a hub handle (`kaggle://...`, `hf://...`), a preset name the class
+knows (e.g. `resnet_50_imagenet`) or a local preset folder. `config` gives the
+constructor arguments for random initialization (or overrides for a preset).
+
+Example (YAML):
+    model:
+      backbone:
+        source: keras_hub
+        name: ResNetBackbone
+        config: {input_conv_filters: [64], input_conv_kernel_sizes: [7], stackwise_num_filters: [64],
+                 stackwise_num_blocks: [1], stackwise_num_strides: [1], block_type: basic_block}
+"""
+
+from pathlib import Path
+from typing import Any, Optional
+
+from pydantic import Field, model_validator
+
+from pipelines.options import Options
+from pipelines.registry import backbones, suggest
+
+REMOTE_SCHEMES = ("kaggle://", "hf://", "modelscope://", "gs://")
+
+
+class KerasHubOptions(Options):
+    name: str = Field(description="A keras_hub.models backbone class, e.g. ResNetBackbone.")
+    preset: Optional[str] = Field(None, description="Hub handle, known preset name or local folder.")
+    config: dict[str, Any] = Field(default_factory=dict, description="Constructor arguments.")
+
+    @model_validator(mode="after")
+    def _preset_or_config(self):
+        if self.preset is None and not self.config:
+            raise ValueError("give a preset (pretrained) or a config (random initialization)")
+        return self
+
+
+def backbone_class(name: str):
+    """The keras_hub.models class called `name`; the error suggests close backbone names.
+
+    Example:
+        >>> backbone_class("ResNetBackbone").__name__
+        'ResNetBackbone'
+    """
+    import keras_hub
+
+    cls = getattr(keras_hub.models, name, None)
+    if cls is None or not isinstance(cls, type) or not issubclass(cls, keras_hub.models.Backbone):
+        known = [n for n in dir(keras_hub.models) if n.endswith("Backbone") and n != "Backbone"]
+        raise ValueError(f"model.backbone.name: {name!r} is not a keras_hub backbone{suggest(name, known)}")
+    return cls
+
+
+def check_preset(cls, preset: str) -> None:
+    """Fail fast and clearly on a preset that cannot be found (never hang on a missing one)."""
+    if preset.startswith(REMOTE_SCHEMES):
+        return
+    local = Path(preset).expanduser()
+    if local.exists():
+        if not (local / "config.json").is_file():
+            raise ValueError(f"model.backbone.preset: {preset} has no config.json; not a keras-hub preset folder")
+        return
+    if preset not in cls.presets:
+        hint = suggest(preset, list(cls.presets))
+        raise ValueError(
+            f"model.backbone.preset: {preset!r} is neither a local folder nor a preset of "
+            f"{cls.__name__}{hint}; use a kaggle:// or hf:// handle for other presets"
+        )
+
+
+@backbones.register("keras_hub", KerasHubOptions)
+def keras_hub_backbone(options: KerasHubOptions, *, input_shape, name: str = "backbone"):
+    """A keras-hub backbone class, pretrained from a preset or randomly initialized from a config."""
+    import inspect
+
+    cls = backbone_class(options.name)
+    if options.preset is not None:
+        check_preset(cls, options.preset)
+        return cls.from_preset(options.preset, **options.config)
+    kwargs = dict(options.config)
+    if "image_shape" in inspect.signature(cls.__init__).parameters:
+        kwargs.setdefault("image_shape", tuple(input_shape))
+    try:
+        return cls(**kwargs)
+    except TypeError as error:
+        raise ValueError(f"model.backbone.config: {cls.__name__} rejects this config: {error}") from None

@@ -1,0 +1,154 @@
+"""`image_classification`: one label per image.
+
+Owns the head (pooling, dense layers, dropout, softmax), the loss (categorical
+cross-entropy on one-hot labels, so MixUp/CutMix can mix them), the test
+metrics and plots, and the export signatures:
+
+- `serving_default(image_bytes: tf.string [batch])`: PNG/JPEG bytes in, decoded,
+  resized and preprocessed inside the graph;
+- `predict_tensor(images: float32 [batch, H, W, C])`: the model's own input.
+
+Both return `probabilities`, `class_ids` and `class_names`.
+
+Example:
+    >>> task = ImageClassification(spec)                                      # doctest: +SKIP
+    >>> model = task.build_model(backbone, input_shape=(8, 8, 1), num_classes=10)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipelines.registry import tasks
+from pipelines.spec import HeadSpec
+
+
+@tasks.register("image_classification", HeadSpec)
+class ImageClassification:
+    """Classify images into one of N classes (softmax head, bytes-in TF Serving export)."""
+
+    input_name = "image_bytes"
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.head = spec.model.head
+
+    # Data -------------------------------------------------------------------------------------
+
+    def check(self, examples) -> None:
+        """Fail early when the source does not give images with at least two classes."""
+        if len(examples.input_shape) != 3:
+            raise ValueError(
+                f"task image_classification needs images (height, width, channels); "
+                f"data.source gives rows of shape {examples.input_shape}"
+            )
+        if examples.num_classes < 2:
+            raise ValueError(f"task image_classification needs at least 2 classes, got {examples.class_names}")
+
+    # Model ------------------------------------------------------------------------------------
+
+    def build_model(self, backbone, input_shape, num_classes: int):
+        """Backbone + pooling + hidden dense layers + dropout + softmax, as a functional model."""
+        import keras
+
+        inputs = keras.Input(input_shape, name="images")
+        x = backbone(inputs)
+        if len(x.shape) == 4:
+            pool = {"avg": keras.layers.GlobalAveragePooling2D, "max": keras.layers.GlobalMaxPooling2D,
+                    "flatten": keras.layers.Flatten}[self.head.pooling]
+            x = pool(name="pool")(x)
+        for index, units in enumerate(self.head.hidden_units):
+            x = keras.layers.Dense(units, activation="relu", name=f"head_dense{index}")(x)
+        if self.head.dropout:
+            x = keras.layers.Dropout(self.head.dropout, name="head_dropout")(x)
+        outputs = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
+        return keras.Model(inputs, outputs, name=self.spec.name.replace("-", "_"))
+
+    def loss(self):
+        """'auto' is categorical cross-entropy with the head's label smoothing."""
+        import keras
+
+        if self.spec.training.loss != "auto":
+            return self.spec.training.loss
+        return keras.losses.CategoricalCrossentropy(label_smoothing=self.head.label_smoothing)
+
+    def metrics(self) -> list:
+        return list(self.spec.training.metrics)
+
+    # Evaluation -------------------------------------------------------------------------------
+
+    def evaluate(self, model, dataset, class_names: list[str]) -> tuple[dict[str, float], dict]:
+        """Test metrics (Keras metrics plus macro F1) and the confusion-matrix figure."""
+        from sklearn.metrics import f1_score
+
+        from pipelines import plots
+
+        scores = model.evaluate(dataset, return_dict=True, verbose=0)
+        y_true, y_pred = [], []
+        for images, labels in dataset:
+            y_pred.append(np.argmax(model(images, training=False), axis=-1))
+            y_true.append(np.argmax(labels, axis=-1))
+        y_true, y_pred = np.concatenate(y_true), np.concatenate(y_pred)
+        metrics = {f"test_{k}": float(v) for k, v in scores.items()}
+        metrics["test_f1_macro"] = float(f1_score(y_true, y_pred, average="macro"))
+        figures = {"confusion_matrix.png": plots.confusion_matrix(y_true, y_pred, class_names)}
+        return metrics, figures
+
+    def sample_figure(self, dataset, class_names: list[str], count: int = 32):
+        """A grid of augmented training images as the model sees them, titled with their labels."""
+        from pipelines import plots
+
+        images, labels = next(iter(dataset))
+        images, labels = np.asarray(images)[:count], np.asarray(labels)[:count]
+        titles = []
+        for row in labels:
+            top = int(np.argmax(row))
+            mixed = "" if row[top] > 0.99 else f" {row[top]:.2f}"
+            titles.append(f"{class_names[top]}{mixed}")
+        return plots.image_grid(images, titles, title="Augmented training samples")
+
+    # Export -----------------------------------------------------------------------------------
+
+    def export_endpoints(self, model, datasets, class_names: list[str], image_shape) -> tuple[list, dict]:
+        """Objects to track and the `serving_default` / `predict_tensor` endpoints for ExportArchive."""
+        import tensorflow as tf
+
+        from data.images import decode_image
+
+        names = tf.constant(class_names)
+        preprocess = datasets.preprocess
+
+        def outputs(probabilities):
+            class_ids = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+            return {"probabilities": probabilities, "class_ids": class_ids,
+                    "class_names": tf.gather(names, class_ids)}
+
+        def serve_bytes(image_bytes):
+            images = tf.map_fn(lambda b: decode_image(b, image_shape), image_bytes,
+                               fn_output_signature=tf.TensorSpec(image_shape, tf.float32))
+            return outputs(model(preprocess(images), training=False))
+
+        def serve_tensor(images):
+            return outputs(model(images, training=False))
+
+        endpoints = {
+            "serving_default": (serve_bytes, [tf.TensorSpec([None], tf.string, name=self.input_name)]),
+            "predict_tensor": (serve_tensor, [tf.TensorSpec([None, *datasets.model_input_shape],
+                                                             tf.float32, name="images")]),
+        }
+        return [model, *datasets.preprocessing_layers], endpoints
+
+    def serving_requests(self, examples, indices) -> list[dict[str, np.ndarray]]:
+        """One `serving_default` request per example: its encoded image bytes."""
+        from data.images import encoded_examples
+
+        return [{self.input_name: np.array([b], dtype=object)} for b in encoded_examples(examples, indices)]
+
+    def reference_probabilities(self, model, datasets, requests, image_shape) -> np.ndarray:
+        """What the in-memory Keras model says for the same bytes the export gets."""
+        import tensorflow as tf
+
+        from data.images import decode_image
+
+        images = tf.stack([decode_image(r[self.input_name][0], image_shape) for r in requests])
+        return np.asarray(model(datasets.preprocess(images), training=False))

@@ -1,0 +1,20 @@
+"""`backup_and_restore`: back up training state every epoch so `kpipe run --resume` continues.
+
+Example (YAML):
+    callbacks: [backup_and_restore]
+"""
+
+from pipelines.options import Options
+from pipelines.registry import callbacks
+
+
+class BackupAndRestoreOptions(Options):
+    pass
+
+
+@callbacks.register("backup_and_restore", BackupAndRestoreOptions)
+def backup_and_restore(options: BackupAndRestoreOptions, *, context):
+    """Back up weights and optimizer state each epoch to `<work_dir>/backup` (keras BackupAndRestore)."""
+    import keras
+
+    return keras.callbacks.BackupAndRestore(str(context.work_dir / "backup"), save_freq="epoch")

@@ -1,0 +1,60 @@
+"""Optimizers by name: sgd (with momentum), adam, adamw.
+
+Example (YAML):
+    training:
+      optimizer: {name: adamw, learning_rate: 1.0e-3, weight_decay: 1.0e-4}
+"""
+
+from typing import Optional
+
+from pydantic import Field
+
+from pipelines.options import Fraction, Options, PositiveFloat
+from pipelines.registry import optimizers
+
+
+class OptimizerOptions(Options):
+    learning_rate: PositiveFloat = Field(1e-3, description="Base learning rate (schedules start from it).")
+    clipnorm: Optional[PositiveFloat] = Field(None, description="Clip each gradient to this norm.")
+
+
+class SgdOptions(OptimizerOptions):
+    learning_rate: PositiveFloat = 1e-2
+    momentum: Fraction = 0.9
+    nesterov: bool = False
+
+
+class AdamOptions(OptimizerOptions):
+    beta_1: Fraction = 0.9
+    beta_2: Fraction = 0.999
+
+
+class AdamWOptions(AdamOptions):
+    weight_decay: float = Field(1e-4, ge=0, description="Decoupled weight decay.")
+
+
+@optimizers.register("sgd", SgdOptions)
+def sgd(options: SgdOptions, *, learning_rate):
+    """Stochastic gradient descent with momentum (keras.optimizers.SGD)."""
+    import keras
+
+    return keras.optimizers.SGD(learning_rate, momentum=options.momentum, nesterov=options.nesterov,
+                                clipnorm=options.clipnorm)
+
+
+@optimizers.register("adam", AdamOptions)
+def adam(options: AdamOptions, *, learning_rate):
+    """Adam (keras.optimizers.Adam)."""
+    import keras
+
+    return keras.optimizers.Adam(learning_rate, beta_1=options.beta_1, beta_2=options.beta_2,
+                                 clipnorm=options.clipnorm)
+
+
+@optimizers.register("adamw", AdamWOptions)
+def adamw(options: AdamWOptions, *, learning_rate):
+    """Adam with decoupled weight decay (keras.optimizers.AdamW)."""
+    import keras
+
+    return keras.optimizers.AdamW(learning_rate, weight_decay=options.weight_decay, beta_1=options.beta_1,
+                                  beta_2=options.beta_2, clipnorm=options.clipnorm)

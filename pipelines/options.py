@@ -1,0 +1,79 @@
+"""Base model and field types shared by every spec section and component options.
+
+Example:
+    >>> from pipelines.options import Options, PositiveFloat
+    >>> class Sgd(Options):
+    ...     learning_rate: PositiveFloat = 0.01
+    >>> Sgd(learning_rate="0.1").learning_rate
+    0.1
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+
+class Options(BaseModel):
+    """Strict base: unknown keys are errors, values are validated on assignment.
+
+    `shorthand` names the field a bare scalar or list fills, so that
+    `random_flip: horizontal` reads as `random_flip: {mode: horizontal}`;
+    an empty value (`model_checkpoint:`) reads as all defaults.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, protected_namespaces=())
+    shorthand: ClassVar[str | None] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_shorthand(cls, data: Any) -> Any:
+        if data is None:
+            return {}
+        if cls.shorthand and not isinstance(data, (dict, BaseModel)):
+            return {cls.shorthand: data}
+        return data
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool):
+        raise PydanticCustomError("number", "expected a number")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise PydanticCustomError("number", "expected a number") from None
+
+
+def _positive(value: Any) -> float:
+    try:
+        number = _number(value)
+    except PydanticCustomError:
+        raise PydanticCustomError("positive_number", "expected a positive number") from None
+    if not number > 0 or number == float("inf"):
+        raise PydanticCustomError("positive_number", "expected a positive number")
+    return number
+
+
+def _fraction(value: Any) -> float:
+    number = _number(value)
+    if not 0 <= number < 1:
+        raise PydanticCustomError("fraction", "expected a fraction in [0, 1)")
+    return number
+
+
+PositiveFloat = Annotated[float, Field(gt=0), BeforeValidator(_positive)]
+"""A finite number > 0 (learning rates, factors)."""
+
+Fraction = Annotated[float, Field(ge=0, lt=1), BeforeValidator(_fraction)]
+"""A number in [0, 1) (split sizes, dropout)."""
+
+PositiveInt = Annotated[int, Field(gt=0, le=2**31 - 1)]
+"""An integer > 0 that fits the 32-bit counters TensorFlow uses."""
+
+NonNegativeInt = Annotated[int, Field(ge=0, le=2**31 - 1)]
+"""An integer >= 0 that fits the 32-bit counters TensorFlow uses."""
+
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
+"""A name safe for folders and MLflow: letters, digits, '.', '_' and '-'."""

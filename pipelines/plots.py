@@ -1,0 +1,73 @@
+"""Figures people look at instead of reading numbers: curves, confusion matrix, image grids.
+
+Every function returns a matplotlib Figure (Agg backend, nothing shown).
+
+Example:
+    >>> fig = training_curves({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]})
+    >>> fig.savefig("/tmp/curves.png")
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def training_curves(history: dict[str, list[float]]):
+    """One panel per metric, training and validation overlaid, x = epoch."""
+    names = sorted({k.removeprefix("val_") for k in history if k != "learning_rate"})
+    cols = min(len(names), 3) or 1
+    rows = math.ceil(len(names) / cols) or 1
+    fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 3.2 * rows), squeeze=False)
+    for ax, name in zip(axes.flat, names):
+        for key, style in ((name, "-"), (f"val_{name}", "--")):
+            if key in history:
+                values = history[key]
+                ax.plot(range(1, len(values) + 1), values, style, marker="o", ms=3, label=key)
+        ax.set_title(name)
+        ax.set_xlabel("epoch")
+        ax.legend()
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(y_true, y_pred, class_names: list[str], title: str = "test split"):
+    """Confusion matrix with counts, rows = true class."""
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    size = max(4.0, 0.45 * len(class_names) + 2)
+    fig, ax = plt.subplots(figsize=(size, size))
+    ConfusionMatrixDisplay.from_predictions(
+        y_true, y_pred, labels=list(range(len(class_names))), display_labels=class_names,
+        ax=ax, colorbar=False, xticks_rotation=45 if len(class_names) > 6 else "horizontal",
+    )
+    ax.set_title(f"Confusion matrix ({title})")
+    fig.tight_layout()
+    return fig
+
+
+def image_grid(images: np.ndarray, titles: list[str], columns: int = 8, title: str = ""):
+    """A grid of images, each scaled to its own min..max for display."""
+    count = len(images)
+    rows = max(1, math.ceil(count / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(1.6 * columns, 1.8 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image, label in zip(axes.flat, images, titles):
+        image = np.asarray(image, dtype="float32")
+        low, high = float(image.min()), float(image.max())
+        image = (image - low) / (high - low) if high > low else np.zeros_like(image)
+        ax.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray" if image.shape[-1] == 1 else None)
+        ax.set_title(label, fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

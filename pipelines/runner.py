@@ -1,0 +1,204 @@
+"""Run a spec end to end: data, stages, model, training, evaluation, tracking, export.
+
+Example:
+    >>> from pipelines.runner import run
+    >>> result = run("pipelines/specs/digits.yaml", overrides=["training.epochs=1"])  # doctest: +SKIP
+    >>> result.metrics["test_accuracy"]                                              # doctest: +SKIP
+    0.93
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from pipelines import registry
+from pipelines.spec import Spec, keyed
+from pipelines.spec_loading import load_spec
+
+
+@dataclass
+class RunResult:
+    """What a run produced: its MLflow run id, test metrics and export."""
+
+    run_id: str | None
+    metrics: dict[str, float]
+    export_path: Path | None = None
+    failed_gates: list[str] = field(default_factory=list)
+    tracking_uri: str | None = None
+    skipped_records: int = 0
+
+
+class ResumeError(RuntimeError):
+    """`--resume` found nothing to resume."""
+
+
+def _library_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": sys.version.split()[0]}
+    for package in ("tensorflow", "keras", "keras-hub", "keras-cv", "mlflow", "numpy", "keras-pipelines"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+class RunState:
+    """The run id of an unfinished run, in `<work_dir>/run.json`, for `--resume`."""
+
+    def __init__(self, work_dir: Path):
+        self.path = work_dir / "run.json"
+
+    def run_id(self) -> str | None:
+        return json.loads(self.path.read_text()).get("run_id") if self.path.exists() else None
+
+    def save(self, run_id: str | None) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps({"run_id": run_id}))
+
+
+def _work_dir(spec: Spec, resume: bool) -> Path:
+    from pipelines.strategy import worker_role
+
+    chief, index = worker_role()
+    work_dir = Path(spec.training.work_dir) / spec.name
+    if not chief:
+        work_dir = work_dir / f"worker-{index}"
+    if resume and not (work_dir / "run.json").exists():
+        raise ResumeError(f"--resume: no unfinished run of {spec.name!r} in {work_dir}")
+    if not resume and work_dir.exists():
+        shutil.rmtree(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    return work_dir
+
+
+def run(spec: Spec | str | Path | dict, *, overrides: list[str] = (), resume: bool = False) -> RunResult:
+    """Run a pipeline; the MLflow run ends FINISHED, or FAILED with the error, never RUNNING."""
+    spec = spec if isinstance(spec, Spec) else load_spec(spec, overrides)
+
+    from pipelines.strategy import worker_role
+    from pipelines.tracking import Tracker, resolve_tracking_uri
+
+    chief, _ = worker_role()
+    work_dir = _work_dir(spec, resume)
+    state = RunState(work_dir)
+    uri = resolve_tracking_uri(spec.tracking.tracking_uri) if spec.tracking.enabled and chief else None
+    tracker = Tracker(uri, spec.experiment, enabled=spec.tracking.enabled and chief)
+    tags = {"kpipe.spec_name": spec.name, "kpipe.task": spec.task, **spec.tracking.tags}
+    run_id = tracker.start(spec.tracking.run_name or spec.name, tags, resume_run_id=state.run_id() if resume else None)
+    state.save(run_id)
+    try:
+        result = _pipeline(spec, tracker, work_dir, resume, chief)
+    except BaseException as error:
+        tracker.finish("KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED", error)
+        raise
+    tracker.finish("FINISHED")
+    state.path.unlink(missing_ok=True)
+    result.run_id, result.tracking_uri = run_id, uri
+    return result
+
+
+def _log_setup(tracker, spec: Spec, examples, splits, fingerprint: str) -> None:
+    from pipelines.tracking import flatten
+
+    resolved = spec.model_dump(mode="json")
+    tracker.log_params(flatten(resolved))
+    tracker.log_text(yaml.safe_dump(resolved, sort_keys=False), "spec.yaml")
+    tags = {f"version.{k}": v for k, v in _library_versions().items()}
+    tags.update({
+        "data.fingerprint": fingerprint,
+        "data.origin": examples.origin,
+        "data.classes": ",".join(examples.class_names),
+        "data.skipped_records": examples.skipped,
+    })
+    tracker.set_tags(tags)
+    sizes = {f"data_{name}_examples": len(part.labels) for name, part in zip(("train", "validation", "test"), splits)}
+    tracker.log_metrics({**sizes, "data_skipped_records": examples.skipped})
+
+
+def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool) -> RunResult:
+    import keras
+
+    from data.dataset import build_datasets
+    from data.fingerprint import fingerprint
+    from data.split import split_examples
+    from models.backbones import build_backbone
+    from pipelines import plots
+    from pipelines.strategy import select_precision, select_strategy
+    from pipelines.tracking import epoch_logger
+    from pipelines.training import class_weights, train
+
+    keras.utils.set_random_seed(spec.seed)
+    strategy = select_strategy(spec.training.strategy)
+    keras.mixed_precision.set_dtype_policy(select_precision(spec.training.mixed_precision, strategy))
+
+    source = spec.data.source
+    examples = registry.sources.get(source.type).build(source, on_bad_record=spec.data.on_bad_record)
+    if examples.skipped:
+        print(f"Skipped {examples.skipped} bad record(s): {', '.join(examples.skipped_records[:5])}", file=sys.stderr)
+    task = registry.tasks.get(spec.task).build(spec)
+    task.check(examples)
+    split = spec.data.split
+    splits = split_examples(examples, split.validation, split.test, seed=spec.seed, stratify=split.stratify)
+    _log_setup(tracker, spec, examples, splits, fingerprint(examples))
+    train_examples, validation_examples, test_examples = splits
+
+    stages = []
+    for index, item in enumerate(spec.stages):
+        name, options = keyed(item)
+        stages.append(registry.stages.get(name).build(options, seed=spec.seed + index))
+    datasets = build_datasets(
+        train_examples, validation_examples, test_examples, stages, batch_size=spec.data.batch_size,
+        seed=spec.seed, cache=spec.data.cache, shuffle_buffer=spec.data.shuffle_buffer,
+    )
+    tracker.log_figure(task.sample_figure(datasets.train, examples.class_names), "augmented_samples.png")
+
+    with strategy.scope():
+        backbone = build_backbone(spec.model.backbone, datasets.model_input_shape)
+        model = task.build_model(backbone, datasets.model_input_shape, examples.num_classes)
+    train(
+        spec, task, model, backbone, datasets, work_dir,
+        callbacks=[epoch_logger(tracker)],
+        class_weight=class_weights(spec, train_examples.labels, examples.num_classes),
+        strategy=strategy, resuming=resume,
+    )
+    history = tracker.metric_history() or {k: list(v) for k, v in model.history.history.items()}
+    tracker.log_figure(plots.training_curves(history), "training_curves.png")
+
+    held_out, held_out_examples = ((datasets.test, test_examples) if datasets.test is not None
+                                   else (datasets.validation, validation_examples))
+    metrics, figures = task.evaluate(model, held_out, examples.class_names) if held_out is not None else ({}, {})
+    tracker.log_metrics(metrics)
+    for name, figure in figures.items():
+        tracker.log_figure(figure, name)
+    result = RunResult(None, metrics, skipped_records=examples.skipped)
+    if chief and spec.export.enabled and held_out is not None:
+        result.export_path, result.failed_gates = _export(spec, task, model, datasets, held_out_examples, metrics,
+                                                           tracker)
+    if chief and spec.tracking.log_model:
+        versions = _library_versions()
+        tracker.log_model(model, [f"tensorflow=={versions['tensorflow']}", f"keras=={versions['keras']}"])
+    return result
+
+
+def _export(spec, task, model, datasets, examples, metrics, tracker):
+    from serving.export import export_for_serving
+
+    exported = export_for_serving(spec, task, model, datasets, examples, metrics)
+    tracker.log_metrics(exported.parity)
+    if exported.failed_gates:
+        reason = "; ".join(exported.failed_gates)
+        tracker.set_tags({"kpipe.export_gate": "failed", "kpipe.export_gate_reason": reason})
+        print(f"Export gate failed, no version written: {reason}", file=sys.stderr)
+        return None, exported.failed_gates
+    version = exported.path.name
+    tracker.set_tags({"kpipe.export_gate": "passed", "kpipe.export_path": str(exported.path),
+                      "kpipe.export_version": version})
+    return exported.path, []

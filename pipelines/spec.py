@@ -1,0 +1,298 @@
+"""The typed pipeline spec: the contract between a YAML file and the runner.
+
+The sections are plain pydantic models. Fields that name a component
+(`data.source`, `stages`, `model.backbone`, `training.optimizer`, ...) are
+unions built from the registries, so every registered component is validated
+with its own options and shows up in `kpipe schema`.
+
+Example:
+    >>> from pipelines.spec import load_spec
+    >>> spec = load_spec("pipelines/specs/digits.yaml", overrides=["training.epochs=2"])
+    >>> spec.training.epochs
+    2
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Annotated, Any, Literal, Optional, Union
+
+from pydantic import AfterValidator, BeforeValidator, Discriminator, Field, Tag, create_model, model_validator
+from pydantic_core import PydanticCustomError
+
+from pipelines import registry
+from pipelines.options import Fraction, Name, NonNegativeInt, Options, PositiveFloat, PositiveInt
+from pipelines.spec_errors import TaggedUnion
+from serving.gates import parse_gate
+
+SPEC_VERSION = 1
+
+
+class SplitSpec(Options):
+    """Deterministic, seeded train/validation/test split."""
+
+    validation: Fraction = Field(0.1, description="Share of examples held out for validation.")
+    test: Fraction = Field(0.1, description="Share of examples held out for the final test.")
+    stratify: bool = Field(True, description="Keep class proportions equal across splits.")
+
+    @model_validator(mode="after")
+    def _leaves_training_data(self):
+        if self.validation + self.test >= 1:
+            raise ValueError("validation + test must leave examples for training (sum < 1)")
+        return self
+
+
+class DataSpec(Options):
+    """Where examples come from and how they are batched."""
+
+    source: "SourceSpec" = Field(description="The data source, chosen by `type`.")
+    split: SplitSpec = Field(default_factory=SplitSpec)
+    batch_size: PositiveInt = Field(32, le=65536, description="Examples per training batch.")
+    cache: bool = Field(True, description="Cache preprocessed examples in memory.")
+    shuffle_buffer: PositiveInt = Field(2048, description="Shuffle buffer size (examples).")
+    on_bad_record: Literal["error", "skip"] = Field(
+        "error", description="Stop on a corrupt record (naming it) or skip and count it."
+    )
+
+
+class HeadSpec(Options):
+    """The task head put on top of the backbone."""
+
+    pooling: Literal["avg", "max", "flatten"] = "avg"
+    hidden_units: list[PositiveInt] = Field(default_factory=list, description="Dense layers before the output.")
+    dropout: Fraction = 0.0
+    label_smoothing: Fraction = 0.0
+
+
+class TrainableSpec(Options):
+    """Which weights train, and when a frozen backbone is unfrozen."""
+
+    backbone: bool = Field(True, description="Train the backbone's weights from the first epoch.")
+    unfreeze_after_epoch: Optional[PositiveInt] = Field(
+        None, description="Unfreeze a frozen backbone after this many epochs, then fine-tune."
+    )
+    fine_tune_learning_rate_factor: PositiveFloat = Field(
+        0.1, le=1, description="Learning rate multiplier for the fine-tuning phase."
+    )
+
+    @model_validator(mode="after")
+    def _unfreeze_needs_frozen(self):
+        if self.unfreeze_after_epoch is not None and self.backbone:
+            raise ValueError("unfreeze_after_epoch needs backbone: false")
+        return self
+
+
+class ModelSpec(Options):
+    """Backbone, head and what trains."""
+
+    backbone: "BackboneSpec"
+    head: HeadSpec = Field(default_factory=HeadSpec)
+    trainable: TrainableSpec = Field(default_factory=TrainableSpec)
+
+
+class TrainingSpec(Options):
+    """Optimization, callbacks and the hardware the model trains on."""
+
+    epochs: PositiveInt = Field(10, le=100000)
+    steps_per_epoch: Optional[PositiveInt] = Field(None, description="Cap on steps per epoch.")
+    optimizer: "OptimizerSpec" = Field({"name": "adam"}, validate_default=True)
+    schedule: "ScheduleSpec" = Field({"name": "constant"}, validate_default=True)
+    loss: str = Field("auto", description="'auto' lets the task choose, else a Keras loss name.")
+    metrics: list[str] = Field(default_factory=lambda: ["accuracy"])
+    callbacks: list["CallbackSpec"] = Field(default_factory=list)
+    class_weight: Union[Literal["balanced"], dict[NonNegativeInt, PositiveFloat], None] = None
+    strategy: Literal["auto", "cpu", "gpu", "mirrored", "multi_worker", "tpu"] = "auto"
+    mixed_precision: Literal["auto", "float32", "mixed_float16", "mixed_bfloat16"] = "auto"
+    jit_compile: Union[Literal["auto"], bool] = "auto"
+    work_dir: str = Field(".kpipe", description="Backups, checkpoints and resume state, per spec name.")
+    verbose: Literal["auto", 0, 1, 2] = "auto"
+
+
+class TrackingSpec(Options):
+    """MLflow tracking."""
+
+    enabled: bool = True
+    experiment: Optional[str] = Field(None, description="Experiment name; defaults to the spec name.")
+    tracking_uri: Optional[str] = Field(
+        None, description="MLflow URI; else MLFLOW_TRACKING_URI; else sqlite:///mlruns/mlflow.db."
+    )
+    run_name: Optional[str] = None
+    log_model: bool = Field(True, description="Log the Keras model with mlflow.keras.")
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+def _gate(text: str) -> str:
+    try:
+        parse_gate(text)
+    except ValueError as error:
+        raise PydanticCustomError("gate", str(error)) from None
+    return text
+
+
+Gate = Annotated[str, AfterValidator(_gate)]
+
+
+class ExportSpec(Options):
+    """Versioned SavedModel export in TF Serving's layout."""
+
+    enabled: bool = True
+    format: Literal["tf_serving"] = "tf_serving"
+    base_path: str = Field("serving/models", description="Versions go to <base_path>/<model_name>/<n>/.")
+    model_name: Optional[Name] = Field(None, description="Defaults to the spec name.")
+    warmup: bool = Field(True, description="Write assets.extra/tf_serving_warmup_requests.")
+    warmup_samples: PositiveInt = Field(4, le=100)
+    parity_samples: PositiveInt = Field(32, le=10000, description="Test rows compared export vs Keras.")
+    parity_tolerance: PositiveFloat = Field(1e-4, description="Max |probability difference| allowed.")
+    gates: list[Gate] = Field(
+        default_factory=list, description="Metric thresholds that must hold, e.g. 'test_accuracy >= 0.95'."
+    )
+
+
+class Spec(Options):
+    """A whole pipeline: data, stages, model, training, tracking and export."""
+
+    version: Literal[1] = Field(1, description="Spec format version.")
+    name: Name
+    task: "TaskName"
+    description: str = ""
+    seed: NonNegativeInt = 42
+    data: DataSpec
+    stages: list["StageSpec"] = Field(default_factory=list, description="Run in order.")
+    model: ModelSpec
+    training: TrainingSpec = Field(default_factory=TrainingSpec)
+    tracking: TrackingSpec = Field(default_factory=TrackingSpec)
+    export: ExportSpec = Field(default_factory=ExportSpec)
+
+    @model_validator(mode="after")
+    def _unfreeze_within_epochs(self):
+        epoch = self.model.trainable.unfreeze_after_epoch
+        if epoch is not None and epoch >= self.training.epochs:
+            raise ValueError(
+                f"model.trainable.unfreeze_after_epoch ({epoch}) must be below training.epochs "
+                f"({self.training.epochs})"
+            )
+        return self
+
+    @property
+    def experiment(self) -> str:
+        return self.tracking.experiment or self.name
+
+    @property
+    def model_name(self) -> str:
+        return self.export.model_name or self.name
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.replace(".", "_").split("_"))
+
+
+def _union(kind: str, members: dict[str, type], tag_of, shorthand) -> Any:
+    tagged = tuple(Annotated[model, Tag(tag)] for tag, model in members.items())
+    union = Union[tagged] if len(tagged) > 1 else tagged[0]
+    return Annotated[
+        union,
+        Discriminator(tag_of),
+        TaggedUnion(kind, members),
+        BeforeValidator(shorthand),
+    ]
+
+
+def _single_key(value: Any) -> Any:
+    if isinstance(value, dict) and len(value) == 1:
+        return next(iter(value))
+    if isinstance(value, Options):
+        return next(iter(type(value).model_fields))
+    return None
+
+
+def keyed(item: Options) -> tuple[str, Options]:
+    """The name and options of a `{name: options}` spec item (stages, callbacks, ...).
+
+    Example:
+        >>> spec = load_spec("pipelines/specs/digits.yaml")   # doctest: +SKIP
+        >>> keyed(spec.stages[0])                              # doctest: +SKIP
+        ('resize', ResizeOptions(height=16, width=16, ...))
+    """
+    name = next(iter(type(item).model_fields))
+    return name, getattr(item, name)
+
+
+def _keyed_union(reg: registry.Registry) -> Any:
+    """`{name: options}` items, or a bare `name` for all defaults."""
+    members = {
+        c.name: create_model(
+            f"{_camel(c.name)}{reg.kind.capitalize()}",
+            __base__=Options,
+            __doc__=c.summary,
+            **{c.name: (c.options, Field(default_factory=c.options, description=c.summary))},
+        )
+        for c in reg
+    }
+    return _union(reg.kind, members, _single_key, lambda v: {v: None} if isinstance(v, str) else v)
+
+
+def _field_union(reg: registry.Registry, field: str) -> Any:
+    """Mappings picked by one field (`type: csv`, `name: adam`); a bare string names it."""
+    members = {
+        c.name: create_model(
+            f"{_camel(c.name)}{reg.kind.capitalize()}",
+            __base__=c.options,
+            __doc__=c.summary,
+            **{field: (Literal[c.name], Field(description=f"{reg.kind} name"))},
+        )
+        for c in reg
+    }
+
+    def tag_of(value: Any) -> Any:
+        return value.get(field) if isinstance(value, dict) else getattr(value, field, None)
+
+    return _union(reg.kind, members, tag_of, lambda v: {field: v} if isinstance(v, str) else v)
+
+
+def _backbone_union() -> Any:
+    """`{source: keras_hub, name: ..., ...}` or `{source: builtin, name: cnn, config: ...}`."""
+    members = {}
+    for c in registry.backbones:
+        source, _, builtin = c.name.partition(".")
+        fields: dict[str, Any] = {"source": (Literal[source], Field(description="backbone library"))}
+        if builtin:
+            fields["name"] = (Literal[builtin], Field(description="built-in backbone"))
+            fields["config"] = (c.options, Field(default_factory=c.options))
+            base = Options
+        else:
+            base = c.options
+        members[c.name] = create_model(f"{_camel(c.name)}Backbone", __base__=base, __doc__=c.summary, **fields)
+
+    def tag_of(value: Any) -> Any:
+        get = value.get if isinstance(value, dict) else lambda key: getattr(value, key, None)
+        source = get("source")
+        return f"builtin.{get('name')}" if source == "builtin" else source
+
+    return _union("backbone", members, tag_of, lambda v: v)
+
+
+@functools.cache
+def spec_model() -> type[Spec]:
+    """The Spec model with every registered component resolved.
+
+    Example:
+        >>> spec_model().model_json_schema()["title"]
+        'Spec'
+    """
+    from pipelines import components  # noqa: F401  (fills the registries)
+
+    namespace: dict[str, Any] = {}
+    namespace["AugmentationSpec"] = _keyed_union(registry.augmentations)
+    for reg in registry.ALL.values():
+        for component in reg:
+            component.options.model_rebuild(force=True, _types_namespace=namespace)
+    namespace["SourceSpec"] = _field_union(registry.sources, "type")
+    namespace["StageSpec"] = _keyed_union(registry.stages)
+    namespace["BackboneSpec"] = _backbone_union()
+    namespace["OptimizerSpec"] = _field_union(registry.optimizers, "name")
+    namespace["ScheduleSpec"] = _field_union(registry.schedules, "name")
+    namespace["CallbackSpec"] = _keyed_union(registry.callbacks)
+    namespace["TaskName"] = Literal[tuple(registry.tasks.names())]
+    for model in (DataSpec, ModelSpec, TrainingSpec, Spec):
+        model.model_rebuild(force=True, _types_namespace=namespace)
+    return Spec

@@ -1,0 +1,89 @@
+"""Pick the `tf.distribute` strategy and the mixed-precision policy a spec asks for.
+
+`auto` picks a TPU when one is configured, MirroredStrategy on several GPUs,
+and the default strategy otherwise. Mixed precision `auto` is mixed_float16 on
+GPUs, mixed_bfloat16 on TPUs, float32 on CPUs.
+
+Example:
+    >>> strategy = select_strategy("cpu")
+    >>> select_precision("auto", strategy)
+    'float32'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import tensorflow as tf
+
+
+def _tpu_configured() -> bool:
+    return bool(os.environ.get("TPU_NAME") or os.environ.get("COLAB_TPU_ADDR")) or os.path.exists("/dev/accel0")
+
+
+def _tpu_strategy():
+    resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+    tf.config.experimental_connect_to_cluster(resolver)
+    tf.tpu.experimental.initialize_tpu_system(resolver)
+    return tf.distribute.TPUStrategy(resolver)
+
+
+def _gpus() -> list:
+    return tf.config.list_logical_devices("GPU")
+
+
+def _auto():
+    if _tpu_configured():
+        return _tpu_strategy()
+    return tf.distribute.MirroredStrategy() if len(_gpus()) > 1 else tf.distribute.get_strategy()
+
+
+def _one_gpu():
+    if not _gpus():
+        raise RuntimeError("training.strategy: gpu, but TensorFlow sees no GPU")
+    return tf.distribute.OneDeviceStrategy("/gpu:0")
+
+
+def _multi_worker():
+    if "TF_CONFIG" not in os.environ:
+        raise RuntimeError("training.strategy: multi_worker needs TF_CONFIG describing the cluster")
+    return tf.distribute.MultiWorkerMirroredStrategy()
+
+
+STRATEGIES = {
+    "auto": _auto,
+    "cpu": lambda: tf.distribute.OneDeviceStrategy("/cpu:0"),
+    "gpu": _one_gpu,
+    "mirrored": tf.distribute.MirroredStrategy,
+    "multi_worker": _multi_worker,
+    "tpu": _tpu_strategy,
+}
+
+
+def select_strategy(name: str) -> tf.distribute.Strategy:
+    """The strategy for `training.strategy`; a clear error when the hardware is missing."""
+    return STRATEGIES[name]()
+
+
+def select_precision(setting: str, strategy: tf.distribute.Strategy) -> str:
+    """The Keras dtype policy name for `training.mixed_precision`."""
+    if setting != "auto":
+        return setting
+    if isinstance(strategy, tf.distribute.TPUStrategy):
+        return "mixed_bfloat16"
+    return "mixed_float16" if _gpus() else "float32"
+
+
+def worker_role() -> tuple[bool, int]:
+    """(is this process the chief, its worker index) from TF_CONFIG; (True, 0) without a cluster.
+
+    Example:
+        >>> worker_role()
+        (True, 0)
+    """
+    config = json.loads(os.environ.get("TF_CONFIG") or "{}")
+    task = config.get("task") or {}
+    kind, index = task.get("type", "chief"), int(task.get("index", 0))
+    has_chief = "chief" in (config.get("cluster") or {})
+    return (kind == "chief" or (kind == "worker" and index == 0 and not has_chief)), index

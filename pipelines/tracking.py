@@ -1,0 +1,216 @@
+"""MLflow tracking that never breaks training.
+
+The default store is embedded: `sqlite:///mlruns/mlflow.db` with artifacts in
+`mlruns/artifacts/`, unless the spec or `MLFLOW_TRACKING_URI` names another.
+Every call is guarded: a tracking error becomes a warning, and training goes on.
+Params are truncated to MLflow's value limit and sent in batches within its
+per-call limits.
+
+Example:
+    >>> tracker = Tracker(spec.tracking, experiment="digits")   # doctest: +SKIP
+    >>> run_id = tracker.start()                                # doctest: +SKIP
+    >>> tracker.log_metrics({"test_accuracy": 0.97})            # doctest: +SKIP
+    >>> tracker.finish("FINISHED")                              # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+DEFAULT_STORE = Path("mlruns")
+DEFAULT_URI = f"sqlite:///{DEFAULT_STORE}/mlflow.db"
+
+
+class TrackingWarning(UserWarning):
+    """A tracking call failed; the pipeline carries on."""
+
+
+def resolve_tracking_uri(configured: str | None) -> str:
+    """The spec's URI, else MLFLOW_TRACKING_URI, else the embedded SQLite store.
+
+    Example:
+        >>> resolve_tracking_uri("http://mlflow:5000")
+        'http://mlflow:5000'
+    """
+    uri = configured or os.environ.get("MLFLOW_TRACKING_URI")
+    if uri:
+        return uri
+    DEFAULT_STORE.mkdir(parents=True, exist_ok=True)
+    return DEFAULT_URI
+
+
+def guarded(method):
+    """Turn any exception of a tracking call into a TrackingWarning (and a None result)."""
+
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        if not self.active:
+            return None
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as error:  # noqa: BLE001  (tracking must never break training)
+            warnings.warn(f"MLflow {method.__name__} failed: {error}", TrackingWarning, stacklevel=2)
+            return None
+
+    return call
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, str]:
+    """Nested mappings/lists to dotted keys with string values.
+
+    Example:
+        >>> flatten({"training": {"optimizer": {"name": "adam"}}, "stages": [{"resize": {"height": 8}}]})
+        {'training.optimizer.name': 'adam', 'stages.0.resize.height': '8'}
+    """
+    if isinstance(data, dict):
+        items = data.items()
+    elif isinstance(data, (list, tuple)) and data and any(isinstance(v, (dict, list)) for v in data):
+        items = ((str(i), v) for i, v in enumerate(data))
+    else:
+        return {prefix: "" if data is None else str(data)} if prefix else {}
+    flat: dict[str, str] = {}
+    for key, value in items:
+        flat.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
+
+
+class Tracker:
+    """One MLflow run, reached through MlflowClient; inactive when tracking is off or failed."""
+
+    def __init__(self, uri: str, experiment: str, enabled: bool = True):
+        self.uri = uri
+        self.experiment = experiment
+        self.active = enabled
+        self.run_id: str | None = None
+        self.client = None
+
+    def start(self, run_name: str | None = None, tags: dict[str, str] | None = None,
+              resume_run_id: str | None = None) -> str | None:
+        """Create (or reopen, to resume) the run and make it MLflow's active run."""
+        if not self.active:
+            return None
+        try:
+            import mlflow
+            from mlflow import MlflowClient
+
+            self.client = MlflowClient(self.uri)
+            mlflow.set_tracking_uri(self.uri)
+            if resume_run_id:
+                self.client.update_run(resume_run_id, status="RUNNING")
+                self.run_id = resume_run_id
+            else:
+                experiment = self.client.get_experiment_by_name(self.experiment)
+                if experiment is None:
+                    location = (DEFAULT_STORE / "artifacts").resolve().as_uri() if self.uri == DEFAULT_URI else None
+                    experiment_id = self.client.create_experiment(self.experiment, artifact_location=location)
+                else:
+                    experiment_id = experiment.experiment_id
+                run = self.client.create_run(experiment_id, run_name=run_name, tags=tags or {})
+                self.run_id = run.info.run_id
+            mlflow.start_run(run_id=self.run_id)
+            return self.run_id
+        except Exception as error:  # noqa: BLE001
+            warnings.warn(f"MLflow tracking is off for this run: {error}", TrackingWarning, stacklevel=2)
+            self.active = False
+            return None
+
+    @guarded
+    def log_params(self, params: dict[str, Any]) -> None:
+        """Log params, values truncated to MLflow's limit, in batches of its per-call size."""
+        from mlflow.entities import Param
+        from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH, MAX_PARAMS_TAGS_PER_BATCH
+
+        logged = {p for p in self.client.get_run(self.run_id).data.params}
+        items = [Param(k, str(v)[:MAX_PARAM_VAL_LENGTH]) for k, v in params.items() if k not in logged]
+        for start in range(0, len(items), MAX_PARAMS_TAGS_PER_BATCH):
+            self.client.log_batch(self.run_id, params=items[start:start + MAX_PARAMS_TAGS_PER_BATCH])
+
+    @guarded
+    def set_tags(self, tags: dict[str, Any]) -> None:
+        """Set tags, values truncated to MLflow's limit, in batches."""
+        from mlflow.entities import RunTag
+        from mlflow.utils.validation import MAX_PARAMS_TAGS_PER_BATCH, MAX_TAG_VAL_LENGTH
+
+        items = [RunTag(k, str(v)[:MAX_TAG_VAL_LENGTH]) for k, v in tags.items()]
+        for start in range(0, len(items), MAX_PARAMS_TAGS_PER_BATCH):
+            self.client.log_batch(self.run_id, tags=items[start:start + MAX_PARAMS_TAGS_PER_BATCH])
+
+    @guarded
+    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        """Log numeric metrics at `step` (the epoch for per-epoch metrics)."""
+        from mlflow.entities import Metric
+        from mlflow.utils.validation import MAX_METRICS_PER_BATCH
+
+        now = int(time.time() * 1000)
+        items = [Metric(k, float(v), now, step or 0) for k, v in metrics.items()]
+        for start in range(0, len(items), MAX_METRICS_PER_BATCH):
+            self.client.log_batch(self.run_id, metrics=items[start:start + MAX_METRICS_PER_BATCH])
+
+    @guarded
+    def log_figure(self, figure, name: str) -> None:
+        """Save a matplotlib figure as a PNG artifact (under `plots/`)."""
+        import matplotlib.pyplot as plt
+
+        try:
+            self.client.log_figure(self.run_id, figure, f"plots/{name}")
+        finally:
+            plt.close(figure)
+
+    @guarded
+    def log_text(self, text: str, name: str) -> None:
+        """Save text (the spec YAML, a summary) as an artifact."""
+        self.client.log_text(self.run_id, text, name)
+
+    @guarded
+    def log_artifacts(self, folder: Path, artifact_path: str) -> None:
+        """Copy a folder's files into the run's artifacts."""
+        self.client.log_artifacts(self.run_id, str(folder), artifact_path)
+
+    @guarded
+    def log_model(self, model, requirements: list[str]) -> None:
+        """Log the Keras model with mlflow.keras (pyfunc flavor: `mlflow models serve` works)."""
+        import mlflow.keras
+
+        mlflow.keras.log_model(model, name="model", pip_requirements=requirements)
+
+    @guarded
+    def metric_history(self) -> dict[str, list[float]]:
+        """Every per-epoch metric of the run, by step, across resumes."""
+        run = self.client.get_run(self.run_id)
+        history = {}
+        for key in run.data.metrics:
+            if key.startswith("test_") or key.startswith("export_"):
+                continue
+            points = sorted(self.client.get_metric_history(self.run_id, key), key=lambda m: m.step)
+            history[key] = [m.value for m in points]
+        return history
+
+    def finish(self, status: str, error: BaseException | None = None) -> None:
+        """End the run as FINISHED or FAILED (with the error as a tag); never leaves it RUNNING."""
+        if not self.active or self.run_id is None:
+            return
+        import mlflow
+
+        if error is not None:
+            self.set_tags({"error": f"{type(error).__name__}: {error}", "error_type": type(error).__name__})
+        try:
+            if mlflow.active_run() is not None and mlflow.active_run().info.run_id == self.run_id:
+                mlflow.end_run(status=status)
+            else:
+                self.client.set_terminated(self.run_id, status=status)
+        except Exception as failure:  # noqa: BLE001
+            warnings.warn(f"MLflow could not end the run: {failure}", TrackingWarning, stacklevel=2)
+
+
+def epoch_logger(tracker: Tracker):
+    """A Keras callback that logs each epoch's metrics to the run, with the epoch as step."""
+    import keras
+
+    return keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: tracker.log_metrics(dict(logs or {}), step=epoch)
+    )

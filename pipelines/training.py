@@ -1,0 +1,137 @@
+"""Compile and fit a model as the spec says, in one or two phases.
+
+With `model.trainable.backbone: false` and `unfreeze_after_epoch: N`, training
+runs a frozen-backbone phase for N epochs, then unfreezes the backbone and
+fine-tunes at `fine_tune_learning_rate_factor` times the learning rate. Each
+finished phase is saved in the work folder, so `--resume` skips it.
+
+Example:
+    >>> history = train(spec, task, model, backbone, datasets, work_dir, callbacks=[])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pipelines import registry
+from pipelines.callbacks.context import CallbackContext
+from pipelines.spec import keyed
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A stretch of epochs with one trainability and learning-rate factor."""
+
+    start: int
+    end: int
+    backbone_trainable: bool
+    learning_rate_factor: float
+
+
+def plan_phases(spec) -> list[Phase]:
+    """One phase, or a frozen phase then a fine-tuning phase.
+
+    Example:
+        >>> [p.end for p in plan_phases(spec)]   # doctest: +SKIP
+        [5, 20]
+    """
+    trainable, epochs = spec.model.trainable, spec.training.epochs
+    if trainable.unfreeze_after_epoch is None:
+        return [Phase(0, epochs, trainable.backbone, 1.0)]
+    split = trainable.unfreeze_after_epoch
+    return [Phase(0, split, False, 1.0), Phase(split, epochs, True, trainable.fine_tune_learning_rate_factor)]
+
+
+def class_weights(spec, labels: np.ndarray, num_classes: int) -> dict[int, float] | None:
+    """`training.class_weight` resolved: 'balanced' from the training labels, or as given."""
+    setting = spec.training.class_weight
+    if setting is None:
+        return None
+    if setting == "balanced":
+        from sklearn.utils.class_weight import compute_class_weight
+
+        present = np.unique(labels)
+        weights = compute_class_weight("balanced", classes=present, y=labels)
+        resolved = {int(c): 1.0 for c in range(num_classes)}
+        resolved.update({int(c): float(w) for c, w in zip(present, weights)})
+        return resolved
+    return {int(k): float(v) for k, v in setting.items()}
+
+
+def compile_model(model, task, spec, *, steps: int, learning_rate_factor: float = 1.0) -> list:
+    """Compile with the spec's optimizer and schedule; returns the schedule's callbacks."""
+    optimizer_spec, schedule_spec = spec.training.optimizer, spec.training.schedule
+    base_rate = optimizer_spec.learning_rate * learning_rate_factor
+    schedule = registry.schedules.get(schedule_spec.name).build(
+        schedule_spec, learning_rate=base_rate, total_steps=steps
+    )
+    optimizer = registry.optimizers.get(optimizer_spec.name).build(optimizer_spec, learning_rate=schedule.learning_rate)
+    model.compile(optimizer=optimizer, loss=task.loss(), metrics=task.metrics(), jit_compile=spec.training.jit_compile)
+    return schedule.callbacks
+
+
+def spec_callbacks(spec, context: CallbackContext) -> list:
+    """The callbacks listed in `training.callbacks`, built fresh."""
+    built = []
+    for item in spec.training.callbacks:
+        name, options = keyed(item)
+        built.append(registry.callbacks.get(name).build(options, context=context))
+    return built
+
+
+class PhaseState:
+    """Which phases finished, kept in `<work_dir>/phases.json` with their weights."""
+
+    def __init__(self, work_dir: Path):
+        self.work_dir = work_dir
+        self.path = work_dir / "phases.json"
+
+    def done(self) -> list[int]:
+        return json.loads(self.path.read_text())["done"] if self.path.exists() else []
+
+    def weights(self, index: int) -> Path:
+        return self.work_dir / f"phase{index}.weights.h5"
+
+    def mark_done(self, index: int, model) -> None:
+        model.save_weights(str(self.weights(index)))
+        self.path.write_text(json.dumps({"done": self.done() + [index]}))
+
+
+def train(spec, task, model, backbone, datasets, work_dir: Path, *, callbacks: list, class_weight=None,
+          strategy=None, resuming: bool = False) -> None:
+    """Fit the model through its phases; per-epoch logging comes from `callbacks`."""
+    import contextlib
+
+    phases = plan_phases(spec)
+    state = PhaseState(work_dir)
+    steps_per_epoch = spec.training.steps_per_epoch or datasets.steps_per_epoch
+    train_data = datasets.train.repeat() if spec.training.steps_per_epoch else datasets.train
+    context = CallbackContext(work_dir, resuming)
+    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
+    for index, phase in enumerate(phases):
+        if index in state.done():
+            model.load_weights(str(state.weights(index)))
+            continue
+        with scope:
+            backbone.trainable = phase.backbone_trainable
+            schedule_callbacks = compile_model(
+                model, task, spec, steps=(phase.end - phase.start) * steps_per_epoch,
+                learning_rate_factor=phase.learning_rate_factor,
+            )
+        model.fit(
+            train_data,
+            validation_data=datasets.validation,
+            epochs=phase.end,
+            initial_epoch=phase.start,
+            steps_per_epoch=steps_per_epoch,
+            callbacks=[*spec_callbacks(spec, context), *schedule_callbacks, *callbacks],
+            class_weight=class_weight,
+            shuffle=False,
+            verbose=spec.training.verbose,
+        )
+        if index < len(phases) - 1:
+            state.mark_done(index, model)
