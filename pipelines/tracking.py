@@ -23,7 +23,18 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_STORE = Path("mlruns")
-DEFAULT_URI = f"sqlite:///{DEFAULT_STORE}/mlflow.db"
+
+
+def default_tracking_uri() -> str:
+    """The embedded store in the working folder: `sqlite:///<abs>/mlruns/mlflow.db`.
+
+    The path is absolute because MLflow caches stores by URI across folder changes.
+
+    Example:
+        >>> default_tracking_uri().endswith("/mlruns/mlflow.db")
+        True
+    """
+    return f"sqlite:///{DEFAULT_STORE.resolve()}/mlflow.db"
 
 
 class TrackingWarning(UserWarning):
@@ -41,7 +52,7 @@ def resolve_tracking_uri(configured: str | None) -> str:
     if uri:
         return uri
     DEFAULT_STORE.mkdir(parents=True, exist_ok=True)
-    return DEFAULT_URI
+    return default_tracking_uri()
 
 
 def guarded(method):
@@ -106,7 +117,8 @@ class Tracker:
             else:
                 experiment = self.client.get_experiment_by_name(self.experiment)
                 if experiment is None:
-                    location = (DEFAULT_STORE / "artifacts").resolve().as_uri() if self.uri == DEFAULT_URI else None
+                    embedded = self.uri == default_tracking_uri()
+                    location = (DEFAULT_STORE / "artifacts").resolve().as_uri() if embedded else None
                     experiment_id = self.client.create_experiment(self.experiment, artifact_location=location)
                 else:
                     experiment_id = experiment.experiment_id

@@ -143,19 +143,18 @@ def table_examples(frame, rows: list[int] | None, options: TableOptions, bad, or
     finite = np.isfinite(values)
     keys = [_label_key(v) for v in frame[label].to_numpy(object)]
 
-    keep = []
-    for i in range(len(frame)):
+    good = finite.all(axis=1) & np.array([k is not None for k in keys], dtype=bool)
+    for i in np.flatnonzero(~good):
         if keys[i] is None:
             bad(f"{path} row {rows[i]}", f"missing label in column {label!r}")
-        elif not finite[i].all():
+        else:
             j = int(np.argmin(finite[i]))
             raw = frame[features[j]].iloc[i]
-            missing = raw is None or (isinstance(raw, str) and not raw.strip()) or (not isinstance(raw, str) and pd.isna(raw))
+            missing = raw is None or pd.isna(raw) or (isinstance(raw, str) and not raw.strip())
             reason = "missing value" if missing else f"{raw!r} is not a finite number"
             bad(f"{path} row {rows[i]}", f"column {features[j]!r}: {reason}")
-        else:
-            keep.append(i)
-    if not keep:
+    keep = np.flatnonzero(good)
+    if not len(keep):
         raise ValueError(f"{path}: no usable data rows")
 
     kept = [keys[i] for i in keep]

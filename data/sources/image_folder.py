@@ -133,4 +133,10 @@ def _problem(path: str) -> str | None:
         return str(error) or type(error).__name__
     if kind not in _TF_FORMATS:
         return f"{kind} images cannot be decoded by TensorFlow (png, jpeg, gif and bmp can)"
+    if kind == "BMP":
+        with open(path, "rb") as file:
+            header = file.read(34)
+        bits, compression = int.from_bytes(header[28:30], "little"), int.from_bytes(header[30:34], "little")
+        if bits not in (8, 24, 32) or compression not in (0, 3):
+            return f"{bits}-bit BMP (compression {compression}) cannot be decoded by TensorFlow; save it as PNG"
     return None

@@ -55,7 +55,10 @@ def load_tfds(options: TfdsOptions, *, on_bad_record: str = "error"):
                 f"tfds: data set {name!r} is not in {builder.data_dir_root}; set `download: true` in the source "
                 f"to download and prepare it, or run `tfds build {name} --data_dir {builder.data_dir_root}`"
             )
-        builder.download_and_prepare()
+        try:
+            builder.download_and_prepare()
+        except ModuleNotFoundError as error:  # tfds 4.9.10 needs importlib_resources yet does not install it
+            raise RuntimeError(f"tfds: cannot prepare {name!r}: {error}; pip install {error.name}") from error
 
     features = builder.info.features
     for key in (options.image_key, options.label_key):

@@ -5,7 +5,7 @@ import pytest
 from mlflow import MlflowClient
 
 from pipelines.runner import run
-from pipelines.tracking import DEFAULT_URI
+from pipelines.tracking import default_tracking_uri
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +26,7 @@ def test_run_is_tracked_evaluated_and_exported(tiny_spec, in_tmp_dir):
 
     result = run(tiny_spec)
 
-    client = MlflowClient(DEFAULT_URI)
+    client = MlflowClient(default_tracking_uri())
     record = client.get_run(result.run_id)
     assert record.info.status == "FINISHED"
     assert record.data.params["training.epochs"] == "2"
@@ -44,7 +44,7 @@ def test_run_is_tracked_evaluated_and_exported(tiny_spec, in_tmp_dir):
         assert name in artifacts
     assert client.search_logged_models([record.info.experiment_id])
 
-    assert result.export_path == in_tmp_dir / "serving" / "models" / "tiny" / "1"
+    assert result.export_path.resolve() == in_tmp_dir / "serving" / "models" / "tiny" / "1"
     assert (in_tmp_dir / "serving" / "models" / "models.config").read_text().count("tiny") == 2
     logs = read_warmup(result.export_path)
     assert len(logs) == 2 and logs[0].predict_log.request.model_spec.name == "tiny"
@@ -68,7 +68,7 @@ def test_failed_export_gate_writes_no_version(tiny_spec, in_tmp_dir):
     assert result.export_path is None
     assert "test_accuracy >= 1.01" in result.failed_gates[0]
     assert not (in_tmp_dir / "serving" / "models" / "tiny").exists()
-    tags = MlflowClient(DEFAULT_URI).get_run(result.run_id).data.tags
+    tags = MlflowClient(default_tracking_uri()).get_run(result.run_id).data.tags
     assert tags["kpipe.export_gate"] == "failed"
 
 
@@ -76,7 +76,7 @@ def test_a_failing_run_ends_failed_with_the_error(tiny_spec, in_tmp_dir):
     tiny_spec["data"]["source"] = {"type": "image_folder", "path": str(in_tmp_dir / "missing")}
     with pytest.raises(Exception):
         run(tiny_spec)
-    client = MlflowClient(DEFAULT_URI)
+    client = MlflowClient(default_tracking_uri())
     (record,) = client.search_runs([client.get_experiment_by_name("tiny").experiment_id])
     assert record.info.status == "FAILED"
     assert "missing" in record.data.tags["error"]
