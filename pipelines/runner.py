@@ -137,7 +137,10 @@ def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool) ->
 
     keras.utils.set_random_seed(spec.seed)
     strategy = select_strategy(spec.training.strategy)
-    keras.mixed_precision.set_dtype_policy(select_precision(spec.training.mixed_precision, strategy))
+    precision = select_precision(spec.training.mixed_precision, strategy)
+    keras.mixed_precision.set_dtype_policy(precision)
+    tracker.set_tags({"kpipe.strategy": type(strategy).__name__, "kpipe.replicas": strategy.num_replicas_in_sync,
+                      "kpipe.precision": precision})
 
     source = spec.data.source
     examples = registry.sources.get(source.type).build(source, on_bad_record=spec.data.on_bad_record)

@@ -103,7 +103,11 @@ class PhaseState:
 
 def train(spec, task, model, backbone, datasets, work_dir: Path, *, callbacks: list, class_weight=None,
           strategy=None, resuming: bool = False) -> None:
-    """Fit the model through its phases; per-epoch logging comes from `callbacks`."""
+    """Fit the model through its phases.
+
+    `callbacks` (per-epoch logging) run before the spec's, so an epoch is logged
+    before BackupAndRestore records it as done: a kill never loses an epoch's metrics.
+    """
     import contextlib
 
     phases = plan_phases(spec)
@@ -128,7 +132,7 @@ def train(spec, task, model, backbone, datasets, work_dir: Path, *, callbacks: l
             epochs=phase.end,
             initial_epoch=phase.start,
             steps_per_epoch=steps_per_epoch,
-            callbacks=[*spec_callbacks(spec, context), *schedule_callbacks, *callbacks],
+            callbacks=[*callbacks, *spec_callbacks(spec, context), *schedule_callbacks],
             class_weight=class_weight,
             shuffle=False,
             verbose=spec.training.verbose,
