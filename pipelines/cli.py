@@ -113,8 +113,9 @@ def cmd_predict(args) -> int:
 
     rows = predict_files(args.export_dir, args.files)
     table = Table(title=str(args.export_dir), title_justify="left")
-    for column in ("file", "class", "probability"):
-        table.add_column(column)
+    table.add_column("file", overflow="fold")
+    table.add_column("class")
+    table.add_column("probability", justify="right")
     for row in rows:
         table.add_row(row["file"], row["class_name"], f"{row['probability']:.4f}")
     _console().print(table)

@@ -115,12 +115,11 @@ def train(spec, task, model, backbone, datasets, work_dir: Path, *, callbacks: l
     steps_per_epoch = spec.training.steps_per_epoch or datasets.steps_per_epoch
     train_data = datasets.train.repeat() if spec.training.steps_per_epoch else datasets.train
     context = CallbackContext(work_dir, resuming)
-    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     for index, phase in enumerate(phases):
         if index in state.done():
             model.load_weights(str(state.weights(index)))
             continue
-        with scope:
+        with strategy.scope() if strategy is not None else contextlib.nullcontext():
             backbone.trainable = phase.backbone_trainable
             schedule_callbacks = compile_model(
                 model, task, spec, steps=(phase.end - phase.start) * steps_per_epoch,

@@ -1,0 +1,74 @@
+"""Tracking never breaks training: limits, batching and failing servers."""
+
+import warnings
+
+import pytest
+from mlflow import MlflowClient
+
+from pipelines.tracking import Tracker, TrackingWarning, default_tracking_uri, flatten, resolve_tracking_uri
+
+
+def started(tmp_path):
+    tracker = Tracker(resolve_tracking_uri(None), "tracking-test")
+    tracker.start(run_name="t")
+    return tracker
+
+
+def test_default_store_is_embedded_sqlite_in_mlruns(in_tmp_dir):
+    assert resolve_tracking_uri(None) == f"sqlite:///{in_tmp_dir}/mlruns/mlflow.db"
+    assert resolve_tracking_uri("http://tracking:5000") == "http://tracking:5000"
+
+
+def test_env_uri_wins_over_the_default(monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///elsewhere.db")
+    assert resolve_tracking_uri(None) == "sqlite:///elsewhere.db"
+
+
+def test_long_values_are_truncated_and_many_params_batched(tmp_path):
+    from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH
+
+    tracker = started(tmp_path)
+    params = {f"p{i}": i for i in range(250)}
+    params["long"] = "x" * (MAX_PARAM_VAL_LENGTH + 500)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TrackingWarning)
+        tracker.log_params(params)
+    tracker.finish("FINISHED")
+    logged = MlflowClient(default_tracking_uri()).get_run(tracker.run_id).data.params
+    assert len(logged) == 251
+    assert len(logged["long"]) == MAX_PARAM_VAL_LENGTH
+
+
+def test_a_failing_server_is_a_warning_not_a_crash(tmp_path, monkeypatch):
+    tracker = started(tmp_path)
+
+    def refuse(*args, **kwargs):
+        raise ConnectionError("tracking server went away")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(tracker.client, "log_batch", refuse)
+        with pytest.warns(TrackingWarning, match="went away"):
+            tracker.log_metrics({"loss": 1.0}, step=0)
+    tracker.finish("FINISHED")
+    assert MlflowClient(default_tracking_uri()).get_run(tracker.run_id).info.status == "FINISHED"
+
+
+def test_an_unreachable_store_turns_tracking_off_with_a_warning(tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    tracker = Tracker(f"sqlite:///{tmp_path}/a-file/mlflow.db", "x")
+    with pytest.warns(TrackingWarning, match="tracking is off"):
+        assert tracker.start() is None
+    assert tracker.log_metrics({"loss": 1.0}) is None
+    tracker.finish("FINISHED")
+
+
+def test_failed_runs_carry_the_error(tmp_path):
+    tracker = started(tmp_path)
+    tracker.finish("FAILED", ValueError("bad record in x.png"))
+    record = MlflowClient(default_tracking_uri()).get_run(tracker.run_id)
+    assert record.info.status == "FAILED"
+    assert record.data.tags["error"] == "ValueError: bad record in x.png"
+
+
+def test_flatten_gives_dotted_keys():
+    assert flatten({"a": {"b": [1, 2]}, "c": [{"d": None}]}) == {"a.b": "[1, 2]", "c.0.d": ""}
