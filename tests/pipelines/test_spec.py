@@ -1,6 +1,7 @@
 """The spec contract: typed fields, key-path errors, suggestions, overrides, schema."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -91,8 +92,8 @@ def run_cli(*args, cwd):
 
 def test_validate_prints_every_problem_exits_2_and_writes_nothing(tmp_path):
     spec = tmp_path / "bad.yaml"
-    spec.write_text(DIGITS_SPEC.read_text().replace("epochs: 20", "epochs: twenty")
-                    .replace("batch_size: 32", "batchsize: 32").replace("name: adam", "name: adamm"))
+    text = re.sub(r"epochs: \d+", "epochs: twenty", DIGITS_SPEC.read_text())
+    spec.write_text(re.sub(r"batch_size: (\d+)", r"batchsize: \1", text).replace("name: adam", "name: adamm"))
     result = run_cli("validate", str(spec), cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     assert "3 problems" in result.stderr
