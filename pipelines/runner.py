@@ -14,6 +14,7 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -32,6 +33,7 @@ class RunResult:
     failed_gates: list[str] = field(default_factory=list)
     tracking_uri: str | None = None
     skipped_records: int = 0
+    model: Any = None
 
 
 class ResumeError(RuntimeError):
@@ -79,8 +81,12 @@ def _work_dir(spec: Spec, resume: bool) -> Path:
     return work_dir
 
 
-def run(spec: Spec | str | Path | dict, *, overrides: list[str] = (), resume: bool = False) -> RunResult:
-    """Run a pipeline; the MLflow run ends FINISHED, or FAILED with the error, never RUNNING."""
+def run(spec: Spec | str | Path | dict, *, overrides: list[str] = (), resume: bool = False,
+        callbacks: list = ()) -> RunResult:
+    """Run a pipeline; the MLflow run ends FINISHED, or FAILED with the error, never RUNNING.
+
+    `callbacks` are extra Keras callbacks for `fit` (timers, custom logging).
+    """
     spec = spec if isinstance(spec, Spec) else load_spec(spec, overrides)
 
     from pipelines.strategy import worker_role
@@ -95,7 +101,7 @@ def run(spec: Spec | str | Path | dict, *, overrides: list[str] = (), resume: bo
     run_id = tracker.start(spec.tracking.run_name or spec.name, tags, resume_run_id=state.run_id() if resume else None)
     state.save(run_id)
     try:
-        result = _pipeline(spec, tracker, work_dir, resume, chief)
+        result = _pipeline(spec, tracker, work_dir, resume, chief, list(callbacks))
     except BaseException as error:
         tracker.finish("KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED", error)
         raise
@@ -123,12 +129,47 @@ def _log_setup(tracker, spec: Spec, examples, splits, fingerprint: str) -> None:
     tracker.log_metrics({**sizes, "data_skipped_records": examples.skipped})
 
 
-def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool) -> RunResult:
+@dataclass
+class PreparedData:
+    """A spec's examples, its three splits and their tf.data pipelines."""
+
+    examples: Any
+    splits: tuple
+    datasets: Any
+
+
+def prepare_data(spec: Spec) -> PreparedData:
+    """Load the source, split it and build the stages' tf.data pipelines, as a run does.
+
+    Example:
+        >>> prepared = prepare_data(load_spec("pipelines/specs/digits.yaml"))   # doctest: +SKIP
+        >>> images, labels = next(iter(prepared.datasets.train))                # doctest: +SKIP
+    """
+    from data.dataset import build_datasets
+    from data.split import split_examples
+
+    source = spec.data.source
+    examples = registry.sources.get(source.type).build(source, on_bad_record=spec.data.on_bad_record)
+    if examples.skipped:
+        print(f"Skipped {examples.skipped} bad record(s): {', '.join(examples.skipped_records[:5])}", file=sys.stderr)
+    registry.tasks.get(spec.task).build(spec).check(examples)
+    split = spec.data.split
+    splits = split_examples(examples, split.validation, split.test, seed=spec.seed, stratify=split.stratify)
+    stages = []
+    for index, item in enumerate(spec.stages):
+        name, options = keyed(item)
+        stages.append(registry.stages.get(name).build(options, seed=spec.seed + index))
+    datasets = build_datasets(
+        *splits, stages, batch_size=spec.data.batch_size, seed=spec.seed, cache=spec.data.cache,
+        shuffle_buffer=spec.data.shuffle_buffer,
+    )
+    return PreparedData(examples, splits, datasets)
+
+
+def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool, extra_callbacks: list) -> RunResult:
     import keras
 
-    from data.dataset import build_datasets
     from data.fingerprint import fingerprint
-    from data.split import split_examples
     from models.backbones import build_backbone
     from pipelines import plots
     from pipelines.strategy import select_precision, select_strategy
@@ -142,25 +183,11 @@ def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool) ->
     tracker.set_tags({"kpipe.strategy": type(strategy).__name__, "kpipe.replicas": strategy.num_replicas_in_sync,
                       "kpipe.precision": precision})
 
-    source = spec.data.source
-    examples = registry.sources.get(source.type).build(source, on_bad_record=spec.data.on_bad_record)
-    if examples.skipped:
-        print(f"Skipped {examples.skipped} bad record(s): {', '.join(examples.skipped_records[:5])}", file=sys.stderr)
+    prepared = prepare_data(spec)
+    examples, datasets = prepared.examples, prepared.datasets
+    train_examples, validation_examples, test_examples = prepared.splits
+    _log_setup(tracker, spec, examples, prepared.splits, fingerprint(examples))
     task = registry.tasks.get(spec.task).build(spec)
-    task.check(examples)
-    split = spec.data.split
-    splits = split_examples(examples, split.validation, split.test, seed=spec.seed, stratify=split.stratify)
-    _log_setup(tracker, spec, examples, splits, fingerprint(examples))
-    train_examples, validation_examples, test_examples = splits
-
-    stages = []
-    for index, item in enumerate(spec.stages):
-        name, options = keyed(item)
-        stages.append(registry.stages.get(name).build(options, seed=spec.seed + index))
-    datasets = build_datasets(
-        train_examples, validation_examples, test_examples, stages, batch_size=spec.data.batch_size,
-        seed=spec.seed, cache=spec.data.cache, shuffle_buffer=spec.data.shuffle_buffer,
-    )
     tracker.log_figure(task.sample_figure(datasets.train, examples.class_names), "augmented_samples.png")
 
     with strategy.scope():
@@ -168,7 +195,7 @@ def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool) ->
         model = task.build_model(backbone, datasets.model_input_shape, examples.num_classes)
     train(
         spec, task, model, backbone, datasets, work_dir,
-        callbacks=[epoch_logger(tracker)],
+        callbacks=[epoch_logger(tracker), *extra_callbacks],
         class_weight=class_weights(spec, train_examples.labels, examples.num_classes),
         strategy=strategy, resuming=resume,
     )
@@ -181,7 +208,7 @@ def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool) ->
     tracker.log_metrics(metrics)
     for name, figure in figures.items():
         tracker.log_figure(figure, name)
-    result = RunResult(None, metrics, skipped_records=examples.skipped)
+    result = RunResult(None, metrics, skipped_records=examples.skipped, model=model)
     if chief and spec.export.enabled and held_out is not None:
         result.export_path, result.failed_gates = _export(spec, task, model, datasets, held_out_examples, metrics,
                                                            tracker)
