@@ -24,5 +24,8 @@ test: install
 test-fast: install
 	$(PY) -m pytest -m "not slow"
 
+bench: install
+	$(PY) -m benchmarks.run_all
+
 clean:
 	rm -rf .kpipe .pytest_cache .hypothesis

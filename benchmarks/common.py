@@ -115,22 +115,36 @@ def digits_arrays(seed: int = 0):
 
 
 def pipeline_rate(epochs: int = 5) -> float:
-    """Training steps/s of `pipelines.run` on the bench spec (tracking on, export off)."""
-    import tempfile
-
+    """Training steps/s of `pipelines.run` on the bench spec (tracking on, export off), in the current folder."""
     from pipelines.runner import run
 
     timer = step_timer()
-    with tempfile.TemporaryDirectory() as folder:
-        cwd = os.getcwd()
-        os.chdir(folder)
-        try:
-            run(bench_spec(epochs), callbacks=[timer])
-        finally:
-            os.chdir(cwd)
+    run(bench_spec(epochs), callbacks=[timer])
     return timer.rate
 
 
-def best_of(repeats: int, measure) -> float:
-    """The best of `repeats` measurements (the least disturbed by other work on the machine)."""
-    return max(measure() for _ in range(repeats))
+def interleaved_best(repeats: int, **measures) -> dict[str, float]:
+    """Each measure's best of `repeats`, taken in turns so that machine noise hits all of them alike."""
+    best: dict[str, float] = {}
+    for _ in range(repeats):
+        for name, measure in measures.items():
+            best[name] = max(best.get(name, 0.0), measure())
+    return best
+
+
+def in_scratch_folder(main):
+    """Run `main` in a fresh temporary folder (its mlruns/ and .kpipe/ stay out of the repo)."""
+    import functools
+    import tempfile
+
+    @functools.wraps(main)
+    def wrapped():
+        cwd = os.getcwd()
+        with tempfile.TemporaryDirectory() as folder:
+            os.chdir(folder)
+            try:
+                return main()
+            finally:
+                os.chdir(cwd)
+
+    return wrapped

@@ -6,7 +6,7 @@ unions built from the registries, so every registered component is validated
 with its own options and shows up in `kpipe schema`.
 
 Example:
-    >>> from pipelines.spec import load_spec
+    >>> from pipelines.spec_loading import load_spec
     >>> spec = load_spec("pipelines/specs/digits.yaml", overrides=["training.epochs=2"])
     >>> spec.training.epochs
     2
@@ -209,9 +209,9 @@ def keyed(item: Options) -> tuple[str, Options]:
     """The name and options of a `{name: options}` spec item (stages, callbacks, ...).
 
     Example:
-        >>> spec = load_spec("pipelines/specs/digits.yaml")   # doctest: +SKIP
-        >>> keyed(spec.stages[0])                              # doctest: +SKIP
-        ('resize', ResizeOptions(height=16, width=16, ...))
+        >>> spec = spec_model().model_validate(yaml.safe_load(open("pipelines/specs/digits.yaml")))  # doctest: +SKIP
+        >>> keyed(spec.stages[0])                                                             # doctest: +SKIP
+        ('resize', ResizeOptions(height=16, width=16, interpolation='bilinear', crop_to_aspect_ratio=False))
     """
     name = next(iter(type(item).model_fields))
     return name, getattr(item, name)

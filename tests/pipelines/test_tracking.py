@@ -72,3 +72,17 @@ def test_failed_runs_carry_the_error(tmp_path):
 
 def test_flatten_gives_dotted_keys():
     assert flatten({"a": {"b": [1, 2]}, "c": [{"d": None}]}) == {"a.b": "[1, 2]", "c.0.d": ""}
+
+
+def test_worker_role_reads_tf_config(monkeypatch):
+    import json
+
+    from pipelines.strategy import worker_role
+
+    cluster = {"worker": ["a:1", "b:2"]}
+    for index, chief in ((0, True), (1, False)):
+        monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}))
+        assert worker_role() == (chief, index)
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {**cluster, "chief": ["c:3"]},
+                                                "task": {"type": "worker", "index": 0}}))
+    assert worker_role() == (False, 0)
