@@ -214,7 +214,8 @@ def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool, ex
                                                            tracker)
     if chief and spec.tracking.log_model:
         versions = _library_versions()
-        tracker.log_model(model, [f"tensorflow=={versions['tensorflow']}", f"keras=={versions['keras']}"])
+        sample = next(iter(datasets.train))[0][:4]
+        tracker.log_model(model, [f"tensorflow=={versions['tensorflow']}", f"keras=={versions['keras']}"], sample)
     return result
 
 

@@ -37,6 +37,10 @@ def default_tracking_uri() -> str:
     return f"sqlite:///{DEFAULT_STORE.resolve()}/mlflow.db"
 
 
+RUN_LEVEL_PREFIXES = ("test_", "export_", "data_")
+"""Metrics logged once per run (not per epoch); training curves leave them out."""
+
+
 class TrackingWarning(UserWarning):
     """A tracking call failed; the pipeline carries on."""
 
@@ -184,11 +188,15 @@ class Tracker:
         self.client.log_artifacts(self.run_id, str(folder), artifact_path)
 
     @guarded
-    def log_model(self, model, requirements: list[str]) -> None:
-        """Log the Keras model with mlflow.keras (pyfunc flavor: `mlflow models serve` works)."""
+    def log_model(self, model, requirements: list[str], sample) -> None:
+        """Log the Keras model with mlflow.keras, its signature taken from a sample input batch."""
         import mlflow.keras
+        import numpy as np
+        from mlflow.models import infer_signature
 
-        mlflow.keras.log_model(model, name="model", pip_requirements=requirements)
+        sample = np.asarray(sample)
+        signature = infer_signature(sample, np.asarray(model(sample, training=False)))
+        mlflow.keras.log_model(model, name="model", pip_requirements=requirements, signature=signature)
 
     @guarded
     def metric_history(self) -> dict[str, list[float]]:
@@ -196,7 +204,7 @@ class Tracker:
         run = self.client.get_run(self.run_id)
         history = {}
         for key in run.data.metrics:
-            if key.startswith("test_") or key.startswith("export_"):
+            if key.startswith(RUN_LEVEL_PREFIXES):
                 continue
             points = sorted(self.client.get_metric_history(self.run_id, key), key=lambda m: m.step)
             history[key] = [m.value for m in points]
