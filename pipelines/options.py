@@ -37,6 +37,10 @@ class Options(BaseModel):
         return data
 
 
+class NoOptions(Options):
+    """For components that take no options (`- terminate_on_nan`)."""
+
+
 def _number(value: Any) -> float:
     if isinstance(value, bool):
         raise PydanticCustomError("number", "expected a number")

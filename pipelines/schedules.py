@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import Field
 
-from pipelines.options import Fraction, NonNegativeInt, Options, PositiveFloat, PositiveInt
+from pipelines.options import Fraction, NoOptions, NonNegativeInt, Options, PositiveFloat, PositiveInt
 from pipelines.registry import schedules
 
 
@@ -23,10 +23,6 @@ class Schedule:
 
     learning_rate: Any
     callbacks: list = field(default_factory=list)
-
-
-class ConstantOptions(Options):
-    pass
 
 
 class CosineOptions(Options):
@@ -47,8 +43,8 @@ class PlateauOptions(Options):
     monitor: str = "val_loss"
 
 
-@schedules.register("constant", ConstantOptions)
-def constant(options: ConstantOptions, *, learning_rate: float, total_steps: int) -> Schedule:
+@schedules.register("constant", NoOptions)
+def constant(options: NoOptions, *, learning_rate: float, total_steps: int) -> Schedule:
     """The base learning rate throughout."""
     return Schedule(learning_rate)
 

@@ -4,16 +4,12 @@ Example (YAML):
     callbacks: [backup_and_restore]
 """
 
-from pipelines.options import Options
+from pipelines.options import NoOptions
 from pipelines.registry import callbacks
 
 
-class BackupAndRestoreOptions(Options):
-    pass
-
-
-@callbacks.register("backup_and_restore", BackupAndRestoreOptions)
-def backup_and_restore(options: BackupAndRestoreOptions, *, context):
+@callbacks.register("backup_and_restore", NoOptions)
+def backup_and_restore(options: NoOptions, *, context):
     """Back up weights and optimizer state each epoch to `<work_dir>/backup` (keras BackupAndRestore)."""
     import keras
 

@@ -4,16 +4,12 @@ Example (YAML):
     callbacks: [csv_logger]
 """
 
-from pipelines.options import Options
+from pipelines.options import NoOptions
 from pipelines.registry import callbacks
 
 
-class CsvLoggerOptions(Options):
-    pass
-
-
-@callbacks.register("csv_logger", CsvLoggerOptions)
-def csv_logger(options: CsvLoggerOptions, *, context):
+@callbacks.register("csv_logger", NoOptions)
+def csv_logger(options: NoOptions, *, context):
     """Append epoch metrics to `<work_dir>/history.csv` (keras CSVLogger; appends on resume)."""
     import keras
 

@@ -4,16 +4,12 @@ Example (YAML):
     callbacks: [terminate_on_nan]
 """
 
-from pipelines.options import Options
+from pipelines.options import NoOptions
 from pipelines.registry import callbacks
 
 
-class TerminateOnNaNOptions(Options):
-    pass
-
-
-@callbacks.register("terminate_on_nan", TerminateOnNaNOptions)
-def terminate_on_nan(options: TerminateOnNaNOptions, *, context):
+@callbacks.register("terminate_on_nan", NoOptions)
+def terminate_on_nan(options: NoOptions, *, context):
     """Stop training when a batch's loss is NaN (keras TerminateOnNaN)."""
     import keras
 
