@@ -193,13 +193,13 @@ def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool, ex
     with strategy.scope():
         backbone = build_backbone(spec.model.backbone, datasets.model_input_shape)
         model = task.build_model(backbone, datasets.model_input_shape, examples.num_classes)
-    train(
+    keras_history = train(
         spec, task, model, backbone, datasets, work_dir,
         callbacks=[epoch_logger(tracker), *extra_callbacks],
         class_weight=class_weights(spec, train_examples.labels, examples.num_classes),
         strategy=strategy, resuming=resume,
     )
-    history = tracker.metric_history() or {k: list(v) for k, v in model.history.history.items()}
+    history = tracker.metric_history() or keras_history
     tracker.log_figure(plots.training_curves(history), "training_curves.png")
 
     held_out, held_out_examples = ((datasets.test, test_examples) if datasets.test is not None

@@ -3,7 +3,8 @@
 With `model.trainable.backbone: false` and `unfreeze_after_epoch: N`, training
 runs a frozen-backbone phase for N epochs, then unfreezes the backbone and
 fine-tunes at `fine_tune_learning_rate_factor` times the learning rate. Each
-finished phase is saved in the work folder, so `--resume` skips it.
+finished phase is saved in the work folder, so `--resume` skips it (and a run
+killed after training, during export, resumes straight to evaluation and export).
 
 Example:
     >>> history = train(spec, task, model, backbone, datasets, work_dir, callbacks=[])  # doctest: +SKIP
@@ -102,8 +103,8 @@ class PhaseState:
 
 
 def train(spec, task, model, backbone, datasets, work_dir: Path, *, callbacks: list, class_weight=None,
-          strategy=None, resuming: bool = False) -> None:
-    """Fit the model through its phases.
+          strategy=None, resuming: bool = False) -> dict[str, list[float]]:
+    """Fit the model through its phases; returns the Keras history of the epochs run here.
 
     `callbacks` (per-epoch logging) run before the spec's, so an epoch is logged
     before BackupAndRestore records it as done: a kill never loses an epoch's metrics.
@@ -115,17 +116,18 @@ def train(spec, task, model, backbone, datasets, work_dir: Path, *, callbacks: l
     steps_per_epoch = spec.training.steps_per_epoch or datasets.steps_per_epoch
     train_data = datasets.train.repeat() if spec.training.steps_per_epoch else datasets.train
     context = CallbackContext(work_dir, resuming)
+    history: dict[str, list[float]] = {}
     for index, phase in enumerate(phases):
-        if index in state.done():
-            model.load_weights(str(state.weights(index)))
-            continue
         with strategy.scope() if strategy is not None else contextlib.nullcontext():
             backbone.trainable = phase.backbone_trainable
             schedule_callbacks = compile_model(
                 model, task, spec, steps=(phase.end - phase.start) * steps_per_epoch,
                 learning_rate_factor=phase.learning_rate_factor,
             )
-        model.fit(
+        if index in state.done():
+            model.load_weights(str(state.weights(index)))
+            continue
+        fitted = model.fit(
             train_data,
             validation_data=datasets.validation,
             epochs=phase.end,
@@ -136,5 +138,7 @@ def train(spec, task, model, backbone, datasets, work_dir: Path, *, callbacks: l
             shuffle=False,
             verbose=spec.training.verbose,
         )
-        if index < len(phases) - 1:
-            state.mark_done(index, model)
+        for key, values in fitted.history.items():
+            history.setdefault(key, []).extend(values)
+        state.mark_done(index, model)
+    return history

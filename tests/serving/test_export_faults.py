@@ -65,7 +65,7 @@ def write_spec(folder: Path, spec: dict, name: str = "spec.yaml") -> Path:
     return path
 
 
-def test_kill_during_export_leaves_no_version_and_the_next_export_is_complete(tiny_spec, in_tmp_dir):
+def test_kill_during_export_then_resume_publishes_one_complete_version(tiny_spec, in_tmp_dir):
     tiny_spec["tracking"] = {"log_model": False}
     spec = write_spec(in_tmp_dir, tiny_spec)
     model_dir = in_tmp_dir / "serving" / "models" / "tiny"
@@ -85,11 +85,15 @@ def test_kill_during_export_leaves_no_version_and_the_next_export_is_complete(ti
     assert half_written.parent == model_dir and half_written.exists()
     assert not [p for p in model_dir.iterdir() if p.name.isdigit()]
 
-    result = run(tiny_spec)
+    result = run(tiny_spec, resume=True)
     watcher.stop()
     assert result.export_path.name == "1" and complete(result.export_path)
     assert not half_written.exists()
     assert watcher.seen == {"1"} and watcher.partial == []
+    client = MlflowClient(default_tracking_uri())
+    (record,) = client.search_runs([client.get_experiment_by_name("tiny").experiment_id])
+    assert record.info.run_id == result.run_id and record.info.status == "FINISHED"
+    assert [m.step for m in client.get_metric_history(result.run_id, "loss")] == [0, 1], "training is not redone"
 
 
 def test_two_runs_exporting_one_model_name_get_two_complete_versions(tiny_spec, in_tmp_dir):
