@@ -36,7 +36,7 @@ def handwritten_rate() -> float:
 
 @in_scratch_folder
 def main() -> dict:
-    best = interleaved_best(3, baseline=handwritten_rate, pipeline=lambda: pipeline_rate(EPOCHS))
+    best = interleaved_best(5, baseline=handwritten_rate, pipeline=lambda: pipeline_rate(EPOCHS))
     return record("pipeline_overhead", value=best["pipeline"], baseline=best["baseline"], unit="steps/s", target=">= 0.97")
 
 

@@ -105,7 +105,7 @@ def build_datasets(
             ds = ds.cache()
         if training:
             ds = ds.shuffle(min(shuffle_buffer, len(examples.labels)), seed=seed, reshuffle_each_iteration=True)
-        ds = ds.batch(batch_size, num_parallel_calls=AUTOTUNE)
+        ds = ds.batch(batch_size)
         if trailing:
             ds = ds.map(_post_batch(trailing, training), num_parallel_calls=AUTOTUNE)
         return ds.prefetch(AUTOTUNE)
