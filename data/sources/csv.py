@@ -1,20 +1,33 @@
-"""Tables (CSV, or parquet when the path ends with .parquet): numeric feature columns and a label column.
+"""Tables (CSV, or parquet when the path ends with .parquet) in one of three modes.
+
+- features: numeric feature columns and a `label_column` (class per row).
+- text: a `text_column` of raw texts and a `label_column` (text classification).
+- tokens: a `tokens_column` and a `tags_column` (token classification), each cell
+  a space-separated string (`Alice visited Paris`, `B-PER O B-LOC`) or a JSON
+  list (`["Alice", "visited", "Paris"]`); a cell starting with "[" is read as JSON.
 
 Labels may be strings or integers; class ids follow their sorted unique values
-(numerically when every label is an integer). A row with a value that is not a
-finite number, a missing label or the wrong number of fields is a bad record,
-named by its 1-based data row (the header is not counted).
+(numerically when every label is an integer); tags likewise. With
+`label_separator` a label cell holds several labels (`sports|politics`) and the
+labels are multi-hot. A row with a value that is not a finite number, a missing
+label, an empty text, empty tokens, a token holding whitespace, a cell that is
+not a JSON list of strings, tags whose number differs from the tokens' or the
+wrong number of fields is a bad record, named by its 1-based data row (the
+header is not counted).
 
 Example (YAML):
     data:
       source: {type: csv, path: data/iris.csv, label_column: species}
+      # text: {type: csv, path: data/samples/sentiment.csv, text_column: text, label_column: label}
+      # multi-label: {type: csv, path: news.csv, text_column: body, label_column: topics, label_separator: "|"}
+      # tokens: {type: parquet, path: ner.parquet, tokens_column: tokens, tags_column: tags}
 """
 
 from __future__ import annotations
 
 import re
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from pipelines.options import Options
 from pipelines.registry import sources, suggest
@@ -22,10 +35,53 @@ from pipelines.registry import sources, suggest
 
 class TableOptions(Options):
     path: str = Field(description="The table file.")
-    label_column: str = Field(description="Column holding the class of each row (strings or integers).")
+    label_column: str | None = Field(
+        default=None,
+        description="Column holding the class of each row (strings or integers); with feature columns or text_column.",
+    )
     feature_columns: list[str] | None = Field(
         default=None, min_length=1, description="Numeric columns used as features, in this order; default: all but the label."
     )
+    text_column: str | None = Field(
+        default=None, description="Column of raw texts, one example per row (text classification, with label_column)."
+    )
+    tokens_column: str | None = Field(
+        default=None,
+        description="Column of tokens, space-separated or a JSON list (token classification, with tags_column).",
+    )
+    tags_column: str | None = Field(
+        default=None, description="Column of the tag of each token, space-separated or a JSON list (with tokens_column)."
+    )
+    label_separator: str | None = Field(
+        default=None, min_length=1,
+        description="Separator of several labels in one label cell (multi-label, multi-hot labels), e.g. '|'.",
+    )
+
+    @model_validator(mode="after")
+    def _one_mode(self):
+        modes = (
+            "give label_column (numeric features), text_column and label_column (text classification), "
+            "or tokens_column and tags_column (token classification)"
+        )
+        if self.tokens_column is not None or self.tags_column is not None:
+            if self.tokens_column is None or self.tags_column is None:
+                raise ValueError("token classification needs both tokens_column and tags_column")
+            others = [n for n in ("label_column", "text_column", "feature_columns", "label_separator")
+                      if getattr(self, n) is not None]
+            if others:
+                raise ValueError(f"tokens_column and tags_column cannot go with {', '.join(others)}; {modes}")
+            if self.tokens_column == self.tags_column:
+                raise ValueError("tokens_column and tags_column must be different columns")
+        elif self.text_column is not None:
+            if self.label_column is None:
+                raise ValueError("text_column needs a label_column with the class of each text")
+            if self.feature_columns is not None:
+                raise ValueError(f"text_column cannot go with feature_columns; {modes}")
+            if self.text_column == self.label_column:
+                raise ValueError("text_column and label_column must be different columns")
+        elif self.label_column is None:
+            raise ValueError(f"no label_column; {modes}")
+        return self
 
 
 class CsvOptions(TableOptions):
@@ -35,12 +91,15 @@ class CsvOptions(TableOptions):
 
 @sources.register("csv", CsvOptions)
 def load_csv(options: CsvOptions, *, on_bad_record: str = "error"):
-    """A CSV table: one example per row, float32 features from numeric columns, classes from a label column.
+    """A CSV table: one example per row, float32 features, texts or tagged tokens, and their classes.
 
     Example:
         >>> examples = load_csv(CsvOptions(path="data/iris.csv", label_column="species"))  # doctest: +SKIP
         >>> examples.inputs.shape, examples.class_names                                     # doctest: +SKIP
         ((150, 4), ['setosa', 'versicolor', 'virginica'])
+        >>> reviews = load_csv(CsvOptions(path="data/samples/sentiment.csv", text_column="text", label_column="label"))  # doctest: +SKIP
+        >>> reviews.kind, reviews.class_names                                                                           # doctest: +SKIP
+        ('text', ['negative', 'positive'])
     """
     from data.errors import BadRecords
 
@@ -61,7 +120,7 @@ def read_parquet(path: str):
         raise ValueError(f"no table file at {path}")
     try:
         return pd.read_parquet(path)
-    except Exception as error:  # noqa: BLE001  (pyarrow raises its own error types)
+    except Exception as error:  # pyarrow raises its own error types
         raise ValueError(f"cannot read parquet file {path}: {error}") from error
 
 
@@ -105,7 +164,7 @@ def _read_csv(path: str, delimiter: str, bad):
 
 
 def table_examples(frame, rows: list[int] | None, options: TableOptions, bad, origin: str):
-    """Examples from a DataFrame: float32 features, class ids of the label column; bad rows go to `bad`.
+    """Examples from a DataFrame in the mode `options` name; bad rows go to `bad`.
 
     `rows` are the 1-based data rows of `frame` in the file (default 1, 2, ...),
     used to name bad records.
@@ -116,32 +175,48 @@ def table_examples(frame, rows: list[int] | None, options: TableOptions, bad, or
         >>> frame = pd.DataFrame({"x": [1.0, 2.0], "y": ["b", "a"]})
         >>> table_examples(frame, None, TableOptions(path="t", label_column="y"), BadRecords("error"), "t").labels
         array([1, 0])
+        >>> frame = pd.DataFrame({"words": ["Ann runs", '["Bo"]'], "tags": ["B-PER O", "B-PER"]})
+        >>> options = TableOptions(path="t", tokens_column="words", tags_column="tags")
+        >>> table_examples(frame, None, options, BadRecords("error"), "t").class_names
+        ['B-PER', 'O']
     """
+    frame = frame.rename(columns=str)
+    rows = list(range(1, len(frame) + 1)) if rows is None else rows
+    if options.tokens_column is not None:
+        return _token_examples(frame, rows, options, bad, origin)
+    if options.text_column is not None:
+        return _text_examples(frame, rows, options, bad, origin)
+    return _feature_examples(frame, rows, options, bad, origin)
+
+
+def _column(frame, path: str, column: str, what: str) -> None:
+    columns = list(frame.columns)
+    if column not in columns:
+        raise ValueError(f"{path}: no {what} column {column!r}{suggest(column, columns)}; columns: {', '.join(columns)}")
+
+
+def _feature_examples(frame, rows: list[int], options: TableOptions, bad, origin: str):
     import numpy as np
     import pandas as pd
 
     from data.examples import Examples
 
     path, label = options.path, options.label_column
-    frame = frame.rename(columns=str)
     columns = list(frame.columns)
-    if label not in columns:
-        raise ValueError(f"{path}: no label column {label!r}{suggest(label, columns)}; columns: {', '.join(columns)}")
+    _column(frame, path, label, "label")
     features = options.feature_columns or [c for c in columns if c != label]
     for column in features:
-        if column not in columns:
-            raise ValueError(f"{path}: no feature column {column!r}{suggest(column, columns)}; columns: {', '.join(columns)}")
+        _column(frame, path, column, "feature")
     if label in features:
         raise ValueError(f"{path}: the label column {label!r} cannot also be a feature column")
     if not features:
         raise ValueError(f"{path}: no feature columns besides the label column {label!r}")
 
-    rows = list(range(1, len(frame) + 1)) if rows is None else rows
     numeric = frame[features].apply(pd.to_numeric, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     with np.errstate(over="ignore"):
         values = numeric.astype("float32")
     finite = np.isfinite(values)
-    keys = [_label_key(v) for v in frame[label].to_numpy(object)]
+    keys = _label_keys(frame[label], options.label_separator)
 
     good = finite.all(axis=1) & np.array([k is not None for k in keys], dtype=bool)
     for i in np.flatnonzero(~good):
@@ -156,18 +231,165 @@ def table_examples(frame, rows: list[int] | None, options: TableOptions, bad, or
     keep = np.flatnonzero(good)
     if not len(keep):
         raise ValueError(f"{path}: no usable data rows")
-
-    kept = [keys[i] for i in keep]
-    if all(isinstance(k, int) or re.fullmatch(r"[+-]?\d+", k) for k in kept):
-        kept = [int(k) for k in kept]
-    else:
-        kept = [str(k) for k in kept]
-    classes = sorted(set(kept))
-    ids = {c: i for i, c in enumerate(classes)}
+    labels, class_names = _encode_labels([keys[i] for i in keep], options.label_separator is not None)
     return Examples(
-        values[keep], np.array([ids[k] for k in kept], dtype="int64"), [str(c) for c in classes],
-        skipped=bad.count, origin=origin, skipped_records=bad.records,
+        values[keep], labels, class_names, skipped=bad.count, origin=origin, skipped_records=bad.records, kind="table",
     )
+
+
+def _text_examples(frame, rows: list[int], options: TableOptions, bad, origin: str):
+    import numpy as np
+
+    from data.examples import Examples
+
+    path, text, label = options.path, options.text_column, options.label_column
+    _column(frame, path, text, "text")
+    _column(frame, path, label, "label")
+    texts = [_text(v) for v in frame[text].to_numpy(object)]
+    keys = _label_keys(frame[label], options.label_separator)
+    keep = []
+    for i, (value, key) in enumerate(zip(texts, keys)):
+        if value is None:
+            bad(f"{path} row {rows[i]}", f"empty text in column {text!r}")
+        elif key is None:
+            bad(f"{path} row {rows[i]}", f"missing label in column {label!r}")
+        else:
+            keep.append(i)
+    if not keep:
+        raise ValueError(f"{path}: no usable data rows")
+    labels, class_names = _encode_labels([keys[i] for i in keep], options.label_separator is not None)
+    inputs = np.empty(len(keep), dtype=object)
+    inputs[:] = [texts[i] for i in keep]
+    return Examples(
+        inputs, labels, class_names, skipped=bad.count, origin=origin, skipped_records=bad.records, kind="text",
+    )
+
+
+def _token_examples(frame, rows: list[int], options: TableOptions, bad, origin: str):
+    import numpy as np
+
+    from data.examples import Examples, class_ids, ragged
+
+    path, tokens_column, tags_column = options.path, options.tokens_column, options.tags_column
+    _column(frame, path, tokens_column, "tokens")
+    _column(frame, path, tags_column, "tags")
+    sentences, tag_lists = [], []
+    for i, (cell, tag_cell) in enumerate(zip(frame[tokens_column].to_numpy(object), frame[tags_column].to_numpy(object))):
+        where = f"{path} row {rows[i]}"
+        tokens, problem = _sequence(cell, tokens_column)
+        if problem is None:
+            tags, problem = _sequence(tag_cell, tags_column)
+        if problem is None:
+            problem = sequence_problem(tokens, tags)
+        if problem is not None:
+            bad(where, problem)
+            continue
+        sentences.append(" ".join(tokens))
+        tag_lists.append(tags)
+    if not sentences:
+        raise ValueError(f"{path}: no usable data rows")
+    class_names, id_of = class_ids([t for tags in tag_lists for t in tags])
+    inputs = np.empty(len(sentences), dtype=object)
+    inputs[:] = sentences
+    labels = ragged([[id_of(t) for t in tags] for tags in tag_lists])
+    return Examples(
+        inputs, labels, class_names, skipped=bad.count, origin=origin, skipped_records=bad.records,
+        kind="tokens",
+    )
+
+
+def sequence_problem(tokens: list[str], tags: list[str]) -> str | None:
+    """Why `tokens` with `tags` are not a usable sentence, or None.
+
+    Example:
+        >>> sequence_problem(["New York"], ["B-LOC"])
+        "token 'New York' contains whitespace"
+        >>> sequence_problem(["Ann", "runs"], ["B-PER"])
+        '2 tokens but 1 tag'
+    """
+    if not tokens:
+        return "no tokens"
+    for token in tokens:
+        if token.split() != [token]:
+            return f"token {token!r} contains whitespace" if token.strip() else "empty token"
+    for tag in tags:
+        if not tag.strip():
+            return "empty tag"
+    if len(tokens) != len(tags):
+        return f"{len(tokens)} token{'s' * (len(tokens) != 1)} but {len(tags)} tag{'s' * (len(tags) != 1)}"
+    return None
+
+
+def _sequence(value, column: str) -> tuple[list[str], str | None]:
+    """Tokens (or tags) of a cell: a space-separated string, a JSON list, or a list (parquet); and a problem."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(value, (list, tuple, np.ndarray)):
+        items = list(value)
+    elif isinstance(value, str) and value.strip().startswith("["):
+        try:
+            items = json.loads(value)
+        except ValueError as error:
+            return [], f"column {column!r}: not a JSON list: {error}"
+        if not isinstance(items, list):
+            return [], f"column {column!r}: not a JSON list"
+    elif isinstance(value, str):
+        items = value.split()
+    elif value is None or pd.isna(value):
+        items = []
+    else:
+        items = str(value).split()
+    if not all(isinstance(item, str) or (isinstance(item, (int, np.integer)) and not isinstance(item, bool))
+               for item in items):
+        return [], f"column {column!r}: items must be strings"
+    if not items:
+        return [], f"column {column!r}: empty"
+    return [str(item) for item in items], None
+
+
+def _text(value) -> str | None:
+    """A text cell as str; None when missing or only whitespace."""
+    import pandas as pd
+
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if value is None or pd.isna(value):
+        return None
+    return str(value)
+
+
+def _label_keys(column, separator: str | None) -> list:
+    """Per row: a label key (int or stripped str), or with `separator` a list of them; None when missing."""
+    keys = [_label_key(v) for v in column.to_numpy(object)]
+    if separator is None:
+        return keys
+    split = []
+    for key in keys:
+        if key is None or isinstance(key, int):
+            split.append(None if key is None else [key])
+            continue
+        parts = list(dict.fromkeys(p.strip() for p in key.split(separator) if p.strip()))
+        split.append(parts or None)
+    return split
+
+
+def _encode_labels(keys: list, multi: bool):
+    """Class ids (N,) (or multi-hot (N, C) when `multi`) and class names for non-missing label keys."""
+    import numpy as np
+
+    from data.examples import class_ids
+
+    class_names, id_of = class_ids([k for key in keys for k in key] if multi else keys)
+    if multi:
+        labels = np.zeros((len(keys), len(class_names)), dtype="int64")
+        for row, key in enumerate(keys):
+            labels[row, [id_of(k) for k in key]] = 1
+    else:
+        labels = np.array([id_of(k) for k in keys], dtype="int64")
+    return labels, class_names
 
 
 def _label_key(value):
@@ -185,3 +407,4 @@ def _label_key(value):
     if isinstance(value, numbers.Real) and float(value).is_integer():
         return int(value)
     return str(value)
+

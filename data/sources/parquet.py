@@ -1,8 +1,12 @@
-"""Parquet tables: numeric feature columns and a label column, read like the csv source.
+"""Parquet tables, read like the csv source: numeric features, texts, or tokens and tags.
+
+Token and tag cells may also be parquet lists of strings.
 
 Example (YAML):
     data:
       source: {type: parquet, path: data/iris.parquet, label_column: species}
+      # text: {type: parquet, path: reviews.parquet, text_column: review, label_column: stars}
+      # tokens: {type: parquet, path: ner.parquet, tokens_column: tokens, tags_column: ner_tags}
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ class ParquetOptions(TableOptions):
 
 @sources.register("parquet", ParquetOptions)
 def load_parquet(options: ParquetOptions, *, on_bad_record: str = "error"):
-    """A parquet table: one example per row, float32 features from numeric columns, classes from a label column.
+    """A parquet table: one example per row, float32 features, texts or tagged tokens, and their classes.
 
     Example:
         >>> examples = load_parquet(ParquetOptions(path="data/iris.parquet", label_column="species"))  # doctest: +SKIP
