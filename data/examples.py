@@ -1,18 +1,46 @@
 """What a source hands to the pipeline: examples, labels and how to decode them.
 
+Six kinds of examples share one container (`Examples.kind`):
+
+- image: images (N, H, W, C) uint8, or file paths (N,) with `decode`; labels (N,) class ids.
+- table: float32 features (N, F); labels (N,) class ids, or multi-hot (N, C).
+- text: raw texts, an object array (N,) of str; labels (N,) class ids, or multi-hot (N, C).
+- tokens: sentences, an object array (N,) of str, each its tokens joined by one
+  space; labels an object array (N,) of int64 arrays, one tag id per token.
+- detection: image paths (N,) with `decode` (path -> uint8 [H, W, 3] at the
+  image's own size); labels an object array (N,) of dicts {"boxes": float32
+  (k, 4) xyxy in pixels of the original image, "classes": int64 (k,)}, k >= 0;
+  `image_sizes` (N, 2) int64 holds each image's (height, width).
+- segmentation: image paths (N,) with `decode`; labels an object array (N,) of
+  mask paths with `decode_label` (path -> uint8 [H, W, 1] class ids); pixels
+  equal to `ignore_index` (when set) belong to no class.
+
 Example:
     >>> import numpy as np
     >>> examples = Examples(np.zeros((2, 8, 8, 1), "uint8"), np.array([0, 1]), ["a", "b"])
-    >>> examples.input_shape
-    (8, 8, 1)
+    >>> examples.kind, examples.input_shape
+    ('image', (8, 8, 1))
+    >>> tagged = Examples(np.array(["Alice sleeps"], object), ragged([[0, 1]]), ["B-PER", "O"])
+    >>> tagged.kind, tagged.labels[0].tolist(), tagged.input_shape
+    ('tokens', [0, 1], ())
+    >>> boxes = detection_labels([{"boxes": [[1, 2, 5, 6]], "classes": [0]}, {"boxes": [], "classes": []}])
+    >>> read = lambda path: path  # really: path -> uint8 image (data.annotations.decode_image_file)
+    >>> found = Examples(np.array(["a.png", "b.png"]), boxes, ["cat"], read, kind="detection", image_sizes=[[8, 8], [9, 7]])
+    >>> found.labels[1]["boxes"].shape, found.input_shape, found.image_sizes[1].tolist()
+    ((0, 4), (None, None, 3), [9, 7])
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Literal
 
 import numpy as np
+
+Kind = Literal["image", "table", "text", "tokens", "detection", "segmentation"]
+KINDS = ("image", "table", "text", "tokens", "detection", "segmentation")
 
 
 @dataclass
@@ -20,44 +48,200 @@ class Examples:
     """Examples from one source, before the split.
 
     Attributes:
-        inputs: One row per example: images (N, H, W, C) as uint8, or file paths
-            (N,) as str when `decode` turns a path into an image.
-        labels: Class ids (N,), int64.
-        class_names: Names of the class ids, in id order.
+        inputs: One row per example: images (N, H, W, C) as uint8, file paths
+            (N,) as str when `decode` turns a path into an image, features
+            (N, F) as float32, or texts (N,) as an object array of str (for
+            `tokens`, each sentence's tokens joined by a single space).
+        labels: Class ids (N,), int64; multi-hot (N, C) int64 for multi-label
+            examples; for `tokens`, an object array (N,) of int64 arrays, the
+            tag id of each token; for `detection`, an object array (N,) of
+            dicts {"boxes": float32 (k, 4) xyxy pixels, "classes": int64 (k,)};
+            for `segmentation`, an object array (N,) of mask file paths.
+        class_names: Names of the class (or tag) ids, in id order.
         decode: A TensorFlow function from one input to a float32 image in
-            [0, 255]; None when `inputs` already are images.
+            [0, 255]; None when `inputs` already are images (or are not images).
+            For `detection` and `segmentation`: path -> uint8 [H, W, 3] image
+            at its own size.
         image_shape: The (H, W, C) of decoded images; taken from `inputs`
             when they are images.
         skipped: Bad records skipped under `on_bad_record: skip`.
         origin: Where the examples came from, for messages and tags.
+        skipped_records: "<where>: <reason>" of each skipped record.
+        kind: "image", "table", "text", "tokens", "detection" or
+            "segmentation"; inferred from inputs and labels when not given
+            (`decode_label`: segmentation; object labels of dicts: detection;
+            other object labels: tokens; str inputs without `decode`: text;
+            images or `decode`: image; else table).
+        image_sizes: (N, 2) int64, the (height, width) of each original image;
+            set by detection and segmentation sources, else None.
+        decode_label: For `segmentation`, a TensorFlow function from a mask
+            path to uint8 [H, W, 1] class ids; else None.
+        ignore_index: For `segmentation`, the mask value (e.g. 255) of pixels
+            that belong to no class and count in no loss or metric; else None.
     """
 
     inputs: np.ndarray
     labels: np.ndarray
     class_names: list[str]
-    decode: Optional[Callable] = None
-    image_shape: Optional[tuple[int, int, int]] = None
+    decode: Callable | None = None
+    image_shape: tuple[int, int, int] | None = None
     skipped: int = 0
     origin: str = ""
     skipped_records: list[str] = field(default_factory=list)
+    kind: Kind | None = None
+    image_sizes: np.ndarray | None = None
+    decode_label: Callable | None = None
+    ignore_index: int | None = None
 
     def __post_init__(self):
-        self.labels = np.asarray(self.labels, dtype="int64")
+        if self.kind is None:
+            self.kind = _infer_kind(self)
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        if self.kind in ("text", "tokens"):
+            self.inputs = np.asarray(self.inputs, dtype=object).reshape(-1)
+        if self.image_sizes is not None:
+            self.image_sizes = np.asarray(self.image_sizes, dtype="int64").reshape(-1, 2)
+            if len(self.image_sizes) != len(self.inputs):
+                raise ValueError(f"{len(self.inputs)} inputs but {len(self.image_sizes)} image sizes")
+        if self.kind in ("detection", "segmentation"):
+            self.inputs = np.asarray(self.inputs, dtype=str).reshape(-1)
+            if self.decode is None:
+                raise ValueError(f"{self.kind} examples need `decode` (image path -> uint8 image)")
+        if self.kind == "detection":
+            self.labels = detection_labels(self.labels, len(self.class_names))
+        elif self.kind == "segmentation":
+            if self.decode_label is None:
+                raise ValueError("segmentation examples need `decode_label` (mask path -> uint8 class ids)")
+            labels = np.empty(len(self.labels), dtype=object)
+            labels[:] = [str(path) for path in self.labels]
+            self.labels = labels
+        elif self.kind == "tokens":
+            self.labels = ragged(self.labels)
+            for i, (sentence, tags) in enumerate(zip(self.inputs, self.labels)):
+                if len(tags) != len(sentence.split(" ")):
+                    raise ValueError(f"example {i}: {len(sentence.split(' '))} tokens but {len(tags)} tags")
+        else:
+            self.labels = np.asarray(self.labels, dtype="int64")
+            if self.labels.ndim == 2 and self.labels.shape[1] != len(self.class_names):
+                raise ValueError(
+                    f"multi-hot labels have {self.labels.shape[1]} columns but there are {len(self.class_names)} classes"
+                )
+            if self.labels.ndim not in (1, 2):
+                raise ValueError(f"labels must be class ids (N,) or multi-hot (N, C), got shape {self.labels.shape}")
         if len(self.inputs) != len(self.labels):
             raise ValueError(f"{len(self.inputs)} inputs but {len(self.labels)} labels")
 
     @property
     def input_shape(self) -> tuple[int, ...]:
-        """Shape of one decoded example."""
+        """Shape of one decoded example; () for texts and sentences."""
+        if self.kind in ("text", "tokens"):
+            return ()
+        if self.kind in ("detection", "segmentation") and not self.image_shape:
+            return (None, None, 3)
         return tuple(self.image_shape) if self.image_shape else tuple(self.inputs.shape[1:])
 
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
 
-    def subset(self, indices: np.ndarray) -> "Examples":
-        """The examples at `indices`, sharing decode and class names."""
+    @property
+    def multi_label(self) -> bool:
+        """True when `labels` are multi-hot (N, C): an example may have several classes."""
+        return self.labels.ndim == 2
+
+    def subset(self, indices: np.ndarray) -> Examples:
+        """The examples at `indices`, sharing decode, class names and kind."""
+        indices = np.asarray(indices, dtype="int64")
         return Examples(
             self.inputs[indices], self.labels[indices], self.class_names, self.decode,
-            self.image_shape, 0, self.origin,
+            self.image_shape, 0, self.origin, kind=self.kind,
+            image_sizes=None if self.image_sizes is None else self.image_sizes[indices],
+            decode_label=self.decode_label, ignore_index=self.ignore_index,
         )
+
+
+def ragged(sequences: Sequence) -> np.ndarray:
+    """An object array (N,) holding one int64 array per sequence (tag ids of a sentence).
+
+    Example:
+        >>> [a.tolist() for a in ragged([[1, 2], [3]])]
+        [[1, 2], [3]]
+    """
+    out = np.empty(len(sequences), dtype=object)
+    for i, sequence in enumerate(sequences):
+        array = np.asarray(sequence, dtype="int64")
+        if array.ndim != 1:
+            raise ValueError(f"example {i}: tag ids must be 1-D, got shape {array.shape}")
+        out[i] = array
+    return out
+
+
+def detection_labels(labels: Sequence, num_classes: int | None = None) -> np.ndarray:
+    """An object array (N,) of {"boxes": float32 (k, 4), "classes": int64 (k,)}, checked.
+
+    Boxes are xyxy pixels with x2 > x1 and y2 > y1; class ids are in
+    [0, num_classes) when `num_classes` is given.
+
+    Example:
+        >>> labels = detection_labels([{"boxes": [[0, 0, 2, 3]], "classes": [1]}], num_classes=2)
+        >>> labels[0]["boxes"].dtype, labels[0]["classes"].tolist()
+        (dtype('float32'), [1])
+    """
+    out = np.empty(len(labels), dtype=object)
+    for i, label in enumerate(labels):
+        if not isinstance(label, dict) or set(label) != {"boxes", "classes"}:
+            raise ValueError(f"example {i}: a detection label is a dict with keys 'boxes' and 'classes'")
+        boxes = np.asarray(label["boxes"], dtype="float32")
+        if boxes.size == 0:
+            boxes = boxes.reshape(0, 4)
+        classes = np.asarray(label["classes"], dtype="int64")
+        if boxes.ndim != 2 or boxes.shape[1] != 4 or classes.shape != (len(boxes),):
+            raise ValueError(
+                f"example {i}: boxes must be (k, 4) and classes (k,), got {boxes.shape} and {classes.shape}"
+            )
+        if not np.all(np.isfinite(boxes)) or np.any(boxes[:, 2:] <= boxes[:, :2]):
+            raise ValueError(f"example {i}: boxes must be finite xyxy with x2 > x1 and y2 > y1")
+        if num_classes is not None and np.any((classes < 0) | (classes >= num_classes)):
+            raise ValueError(f"example {i}: class ids {classes.tolist()} outside [0, {num_classes})")
+        out[i] = {"boxes": boxes, "classes": classes}
+    return out
+
+
+def class_ids(keys: Sequence) -> tuple[list[str], Callable]:
+    """Class names of `keys` (ints or strs) in id order, and a function from a key to its class id.
+
+    Names are sorted: numerically when every key is an integer ("10", -1, 3),
+    else as strings.
+
+    Example:
+        >>> names, id_of = class_ids(["10", "9", 2])
+        >>> names, id_of("9"), id_of(10)
+        (['2', '9', '10'], 1, 2)
+        >>> class_ids(["dog", "cat", 3])[0]
+        ['3', 'cat', 'dog']
+    """
+    if all(isinstance(k, int) or re.fullmatch(r"[+-]?\d+", k) for k in keys):
+        names = sorted({int(k) for k in keys})
+        ids = {c: i for i, c in enumerate(names)}
+        return [str(c) for c in names], lambda key: ids[int(key)]
+    names = sorted({str(k) for k in keys})
+    ids = {c: i for i, c in enumerate(names)}
+    return names, lambda key: ids[str(key)]
+
+
+def _infer_kind(examples: Examples) -> str:
+    labels = examples.labels
+    if examples.decode_label is not None:
+        return "segmentation"
+    is_array = isinstance(labels, np.ndarray)
+    if (not is_array or labels.dtype == object) and len(labels) and all(isinstance(x, dict) for x in labels):
+        return "detection"
+    if is_array and labels.dtype == object:
+        return "tokens"
+    inputs = np.asarray(examples.inputs)
+    if examples.decode is not None or examples.image_shape is not None or inputs.ndim >= 3:
+        return "image"
+    if inputs.dtype.kind in "USO":
+        return "text"
+    return "table"

@@ -29,17 +29,18 @@ def fingerprint(examples: Examples) -> str:
 
     digest = hashlib.sha256()
     digest.update(json.dumps(list(examples.class_names)).encode())
-    labels = np.ascontiguousarray(examples.labels, dtype="<i8")
-    digest.update(labels.tobytes())
+    if examples.decode_label is not None:  # mask files
+        _hash_files(digest, examples.labels)
+    elif examples.labels.dtype == object:  # per-token tags, or per-image boxes and classes
+        for row in examples.labels:
+            for part in (row["boxes"], row["classes"]) if isinstance(row, dict) else (row,):
+                values = np.ascontiguousarray(part)
+                digest.update(f"{values.dtype.str}{values.shape}".encode() + values.tobytes())
+    else:
+        digest.update(np.ascontiguousarray(examples.labels, dtype="<i8").tobytes())
     inputs = examples.inputs
     if inputs.dtype.kind in "USO" and examples.decode is not None:  # file paths: hash what they hold
-        digest.update(b"files")
-        for path in inputs:
-            file_digest = hashlib.sha256()
-            with open(str(path), "rb") as file:
-                for chunk in iter(lambda: file.read(1 << 20), b""):
-                    file_digest.update(chunk)
-            digest.update(file_digest.digest())
+        _hash_files(digest, inputs)
     elif inputs.dtype.kind in "USO":  # texts
         digest.update(b"texts")
         for text in inputs:
@@ -49,3 +50,16 @@ def fingerprint(examples: Examples) -> str:
         digest.update(f"{inputs.dtype.str}{inputs.shape}".encode())
         digest.update(np.ascontiguousarray(inputs).tobytes())
     return digest.hexdigest()
+
+
+def _hash_files(digest, paths) -> None:
+    """Fold the sha256 of each file's bytes into `digest`, in order."""
+    import hashlib
+
+    digest.update(b"files")
+    for path in paths:
+        file_digest = hashlib.sha256()
+        with open(str(path), "rb") as file:
+            for chunk in iter(lambda: file.read(1 << 20), b""):
+                file_digest.update(chunk)
+        digest.update(file_digest.digest())

@@ -13,7 +13,9 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -26,9 +28,15 @@ class Stage:
         layer: The Keras layer (or callable) that does the work.
         training_only: Runs on training batches only (augmentation).
         adapt: Learn the layer's state from the training split (`layer.adapt`).
+        moves_pixels: A geometric stage (resize): it gets `{"images", <target>}`
+            like augmentation does, so segmentation masks move with the pixels.
+        save_assets: Writes the state learned or loaded (a vocabulary) into a
+            folder, for the run's artifacts; None when there is nothing to keep.
     """
 
     name: str
     layer: Any
     training_only: bool = False
     adapt: bool = False
+    moves_pixels: bool = False
+    save_assets: Callable[[Path], Any] | None = None

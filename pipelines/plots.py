@@ -14,8 +14,8 @@ import math
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
 
 def training_curves(history: dict[str, list[float]]):
@@ -67,6 +67,63 @@ def image_grid(images: np.ndarray, titles: list[str], columns: int = 8, title: s
         image = (image - low) / (high - low) if high > low else np.zeros_like(image)
         ax.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray" if image.shape[-1] == 1 else None)
         ax.set_title(label, fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def bar_chart(values: dict[str, float], title: str, ylabel: str, limit: tuple[float, float] | None = None):
+    """Horizontal bars, one per name (per-class F1, label counts), value written at each bar's end.
+
+    Example:
+        >>> fig = bar_chart({"B-PER": 0.9, "O": 0.99}, "F1 per tag", "F1", limit=(0, 1))
+    """
+    names = list(values)
+    fig, ax = plt.subplots(figsize=(6, max(2.0, 0.35 * len(names) + 1)))
+    bars = ax.barh(names, [values[n] for n in names], color="tab:blue")
+    ax.bar_label(bars, fmt="%.3g", padding=2, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(ylabel)
+    if limit:
+        ax.set_xlim(*limit)
+    ax.set_title(title)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def mask_grid(images: np.ndarray, masks: list[np.ndarray], titles: list[str], num_classes: int,
+              columns: int = 4, title: str = ""):
+    """Images with class-id masks overlaid (one color per class, background 0 left clear).
+
+    Each entry of `masks` is a list of [H, W] masks drawn side by side after the
+    image (e.g. true and predicted).
+
+    Example:
+        >>> fig = mask_grid(np.zeros((1, 8, 8, 3)), [[np.eye(8, dtype=int)]], ["a"], num_classes=2)
+    """
+    panels = 1 + len(masks[0]) if masks else 1
+    rows = max(1, math.ceil(len(images) / columns))
+    fig, axes = plt.subplots(rows, columns * panels, figsize=(1.8 * columns * panels, 1.9 * rows), squeeze=False)
+    colors = plt.get_cmap("tab10" if num_classes <= 10 else "tab20")
+    for ax in axes.flat:
+        ax.axis("off")
+    for index, (image, overlays, label) in enumerate(zip(images, masks, titles)):
+        row, col = divmod(index, columns)
+        image = np.asarray(image, dtype="float32")
+        low, high = float(image.min()), float(image.max())
+        image = (image - low) / (high - low) if high > low else np.zeros_like(image)
+        image = np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image
+        for panel, mask in enumerate([None, *overlays]):
+            ax = axes[row][col * panels + panel]
+            ax.imshow(image)
+            if mask is not None:
+                mask = np.asarray(mask)
+                rgba = colors(mask % colors.N)
+                rgba[..., 3] = np.where(mask > 0, 0.55, 0.0)
+                ax.imshow(rgba)
+            ax.set_title(label if panel == 0 else ("true", "predicted", "")[min(panel - 1, 2)], fontsize=7)
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -59,7 +59,6 @@ class Registry:
 
     Example:
         >>> stages = Registry("stage")
-augmentations = Registry("augmentation")
         >>> stages.names()
         []
     """

@@ -25,7 +25,13 @@ from pipelines.spec_loading import load_spec
 
 @dataclass
 class RunResult:
-    """What a run produced: its MLflow run id, test metrics and export."""
+    """What a run produced: its MLflow run id, test metrics and export.
+
+    `model` is the trained Keras model and `preprocess` the deterministic
+    stages (tokenizer, resize, ...) as one function, so that
+    `model(preprocess(raw))` answers like the export (text models take
+    `models.tasks.text_model.model_features(preprocess(texts))`).
+    """
 
     run_id: str | None
     metrics: dict[str, float]
@@ -34,6 +40,7 @@ class RunResult:
     tracking_uri: str | None = None
     skipped_records: int = 0
     model: Any = None
+    preprocess: Any = None
 
 
 class ResumeError(RuntimeError):
@@ -82,10 +89,11 @@ def _work_dir(spec: Spec, resume: bool) -> Path:
 
 
 def run(spec: Spec | str | Path | dict, *, overrides: list[str] = (), resume: bool = False,
-        callbacks: list = ()) -> RunResult:
+        callbacks: list = (), parent_run_id: str | None = None, tags: dict[str, str] | None = None) -> RunResult:
     """Run a pipeline; the MLflow run ends FINISHED, or FAILED with the error, never RUNNING.
 
-    `callbacks` are extra Keras callbacks for `fit` (timers, custom logging).
+    `callbacks` are extra Keras callbacks for `fit` (timers, custom logging). `parent_run_id` makes
+    the run a child of that MLflow run (a sweep's trial); `tags` are set on the run when it is created.
     """
     spec = spec if isinstance(spec, Spec) else load_spec(spec, overrides)
 
@@ -97,8 +105,9 @@ def run(spec: Spec | str | Path | dict, *, overrides: list[str] = (), resume: bo
     state = RunState(work_dir)
     uri = resolve_tracking_uri(spec.tracking.tracking_uri) if spec.tracking.enabled and chief else None
     tracker = Tracker(uri, spec.experiment, enabled=spec.tracking.enabled and chief)
-    tags = {"kpipe.spec_name": spec.name, "kpipe.task": spec.task, **spec.tracking.tags}
-    run_id = tracker.start(spec.tracking.run_name or spec.name, tags, resume_run_id=state.run_id() if resume else None)
+    tags = {"kpipe.spec_name": spec.name, "kpipe.task": spec.task, **spec.tracking.tags, **(tags or {})}
+    run_id = tracker.start(spec.tracking.run_name or spec.name, tags, resume_run_id=state.run_id() if resume else None,
+                           parent_run_id=parent_run_id)
     state.save(run_id)
     try:
         result = _pipeline(spec, tracker, work_dir, resume, chief, list(callbacks))
@@ -131,11 +140,13 @@ def _log_setup(tracker, spec: Spec, examples, splits, fingerprint: str) -> None:
 
 @dataclass
 class PreparedData:
-    """A spec's examples, its three splits and their tf.data pipelines."""
+    """A spec's examples, its three splits, their tf.data pipelines, the task and the built stages."""
 
     examples: Any
     splits: tuple
     datasets: Any
+    task: Any
+    stages: list
 
 
 def prepare_data(spec: Spec) -> PreparedData:
@@ -152,7 +163,8 @@ def prepare_data(spec: Spec) -> PreparedData:
     examples = registry.sources.get(source.type).build(source, on_bad_record=spec.data.on_bad_record)
     if examples.skipped:
         print(f"Skipped {examples.skipped} bad record(s): {', '.join(examples.skipped_records[:5])}", file=sys.stderr)
-    registry.tasks.get(spec.task).build(spec).check(examples)
+    task = registry.tasks.get(spec.task).build(spec)
+    task.check(examples)
     split = spec.data.split
     splits = split_examples(examples, split.validation, split.test, seed=spec.seed, stratify=split.stratify)
     stages = []
@@ -161,13 +173,15 @@ def prepare_data(spec: Spec) -> PreparedData:
         stages.append(registry.stages.get(name).build(options, seed=spec.seed + index))
     datasets = build_datasets(
         *splits, stages, batch_size=spec.data.batch_size, seed=spec.seed, cache=spec.data.cache,
-        shuffle_buffer=spec.data.shuffle_buffer,
+        shuffle_buffer=spec.data.shuffle_buffer, targets=task.targets(examples.num_classes),
+        target_key=task.target_key, batcher=task.batcher,
     )
-    return PreparedData(examples, splits, datasets)
+    return PreparedData(examples, splits, datasets, task, stages)
 
 
 def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool, extra_callbacks: list) -> RunResult:
     import keras
+    import tensorflow as tf
 
     from data.fingerprint import fingerprint
     from models.backbones import build_backbone
@@ -184,14 +198,16 @@ def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool, ex
                       "kpipe.precision": precision})
 
     prepared = prepare_data(spec)
-    examples, datasets = prepared.examples, prepared.datasets
+    examples, datasets, task = prepared.examples, prepared.datasets, prepared.task
     train_examples, validation_examples, test_examples = prepared.splits
     _log_setup(tracker, spec, examples, prepared.splits, fingerprint(examples))
-    task = registry.tasks.get(spec.task).build(spec)
-    tracker.log_figure(task.sample_figure(datasets.train, examples.class_names), "augmented_samples.png")
+    _log_stage_assets(tracker, prepared.stages, work_dir)
+    for name, figure in task.data_figures(datasets, examples).items():
+        tracker.log_figure(figure, name)
 
     with strategy.scope():
-        backbone = build_backbone(spec.model.backbone, datasets.model_input_shape)
+        backbone = build_backbone(spec.model.backbone, task.backbone_input_shape(datasets.model_input_shape),
+                                  vocabulary_size=datasets.vocabulary_size)
         model = task.build_model(backbone, datasets.model_input_shape, examples.num_classes)
     keras_history = train(
         spec, task, model, backbone, datasets, work_dir,
@@ -204,19 +220,30 @@ def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool, ex
 
     held_out, held_out_examples = ((datasets.test, test_examples) if datasets.test is not None
                                    else (datasets.validation, validation_examples))
-    metrics, figures = task.evaluate(model, held_out, examples.class_names) if held_out is not None else ({}, {})
+    metrics, figures = ((task.evaluate(model, held_out, examples.class_names, train_examples.labels))
+                        if held_out is not None else ({}, {}))
     tracker.log_metrics(metrics)
     for name, figure in figures.items():
         tracker.log_figure(figure, name)
-    result = RunResult(None, metrics, skipped_records=examples.skipped, model=model)
+    result = RunResult(None, metrics, skipped_records=examples.skipped, model=model, preprocess=datasets.preprocess)
     if chief and spec.export.enabled and held_out is not None:
         result.export_path, result.failed_gates = _export(spec, task, model, datasets, held_out_examples, metrics,
                                                            tracker)
     if chief and spec.tracking.log_model:
         versions = _library_versions()
-        sample = next(iter(datasets.train))[0][:4]
+        sample = tf.nest.map_structure(lambda t: t[:4], next(iter(datasets.train))[0])
         tracker.log_model(model, [f"tensorflow=={versions['tensorflow']}", f"keras=={versions['keras']}"], sample)
     return result
+
+
+def _log_stage_assets(tracker, stages, work_dir: Path) -> None:
+    """Log what stages learned or loaded (vocabularies) under `stages/<name>/` in the run's artifacts."""
+    for index, stage in enumerate(stages):
+        if stage.save_assets is None:
+            continue
+        folder = work_dir / "stages" / f"{index}-{stage.name}"
+        stage.save_assets(folder)
+        tracker.log_artifacts(folder, f"stages/{stage.name}")
 
 
 def _export(spec, task, model, datasets, examples, metrics, tracker):

@@ -105,8 +105,11 @@ class Tracker:
         self.client = None
 
     def start(self, run_name: str | None = None, tags: dict[str, str] | None = None,
-              resume_run_id: str | None = None) -> str | None:
-        """Create (or reopen, to resume) the run and make it MLflow's active run."""
+              resume_run_id: str | None = None, parent_run_id: str | None = None) -> str | None:
+        """Create (or reopen, to resume) the run and make it MLflow's active run.
+
+        With `parent_run_id` the run is a child of that run (a sweep's trial), nested under it.
+        """
         if not self.active:
             return None
         try:
@@ -126,9 +129,10 @@ class Tracker:
                     experiment_id = self.client.create_experiment(self.experiment, artifact_location=location)
                 else:
                     experiment_id = experiment.experiment_id
-                run = self.client.create_run(experiment_id, run_name=run_name, tags=tags or {})
+                parent = {"mlflow.parentRunId": parent_run_id} if parent_run_id else {}
+                run = self.client.create_run(experiment_id, run_name=run_name, tags={**(tags or {}), **parent})
                 self.run_id = run.info.run_id
-            mlflow.start_run(run_id=self.run_id)
+            mlflow.start_run(run_id=self.run_id, nested=parent_run_id is not None)
             return self.run_id
         except Exception as error:  # noqa: BLE001
             warnings.warn(f"MLflow tracking is off for this run: {error}", TrackingWarning, stacklevel=2)
@@ -194,7 +198,7 @@ class Tracker:
         import numpy as np
         from mlflow.models import infer_signature
 
-        sample = np.asarray(sample)
+        sample = {k: np.asarray(v) for k, v in sample.items()} if isinstance(sample, dict) else np.asarray(sample)
         signature = infer_signature(sample, np.asarray(model(sample, training=False)))
         mlflow.keras.log_model(model, name="model", pip_requirements=requirements, signature=signature)
 

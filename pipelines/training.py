@@ -71,7 +71,7 @@ def compile_model(model, task, spec, *, steps: int, learning_rate_factor: float 
         schedule_spec, learning_rate=base_rate, total_steps=steps
     )
     optimizer = registry.optimizers.get(optimizer_spec.name).build(optimizer_spec, learning_rate=schedule.learning_rate)
-    model.compile(optimizer=optimizer, loss=task.loss(), metrics=task.metrics(), jit_compile=spec.training.jit_compile)
+    model.compile(optimizer=optimizer, jit_compile=spec.training.jit_compile, **task.compile_options())
     return schedule.callbacks
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from serving.loading import load_export
 from serving.publish import list_versions
 
 SIGNATURE = "serving_default"
@@ -119,7 +120,7 @@ def predict_files(export_dir: str | os.PathLike, files: list[str]) -> list[dict]
     """
     model_path = latest_version_dir(export_dir)
     contents = [_read_bytes(file) for file in files]
-    serve = tf.saved_model.load(str(model_path)).signatures[SIGNATURE]
+    serve = load_export(model_path).signatures[SIGNATURE]
     try:
         outputs = serve(**{INPUT_KEY: tf.constant(contents, dtype=tf.string)})
     except tf.errors.InvalidArgumentError:
@@ -152,3 +153,32 @@ def _raise_for_undecodable(serve, files: list[str], contents: list[bytes]) -> No
             serve(**{INPUT_KEY: tf.constant([content], dtype=tf.string)})
         except tf.errors.InvalidArgumentError as err:
             raise ValueError(f"{file}: the model could not decode it: {err.message}") from err
+
+
+def predict_texts(export_dir: str | os.PathLike, texts: list[str]) -> list[dict]:
+    """Run texts through a text export (classification or tagging); one result dict per text.
+
+    Classification gives `class_name` and `probability`; token classification
+    gives `tagged`, "word/TAG" for each whitespace token.
+
+    Example:
+        >>> predict_texts("serving/models/sentiment", ["a lovely film"])  # doctest: +SKIP
+        [{'text': 'a lovely film', 'class_name': 'positive', 'probability': 0.97}]
+    """
+    model_path = latest_version_dir(export_dir)
+    serve = load_export(model_path).signatures[SIGNATURE]
+    if "texts" not in serve.structured_input_signature[1]:
+        raise ValueError(f"{model_path}: {SIGNATURE} does not take texts; it takes "
+                         f"{sorted(serve.structured_input_signature[1])}")
+    outputs = {k: v.numpy() for k, v in serve(texts=tf.constant(texts, dtype=tf.string)).items()}
+    results = []
+    for row, text in enumerate(texts):
+        if "tags" in outputs:
+            count = int(outputs["num_tokens"][row])
+            pairs = zip(outputs["tokens"][row][:count], outputs["tags"][row][:count])
+            results.append({"text": text, "tagged": " ".join(f"{w.decode()}/{t.decode() or '?'}" for w, t in pairs)})
+        else:
+            class_id = int(outputs["class_ids"][row])
+            results.append({"text": text, "class_name": outputs["class_names"][row].decode("utf-8"),
+                            "probability": float(outputs["probabilities"][row, class_id])})
+    return results

@@ -55,7 +55,7 @@ def export_for_serving(spec, task, model, datasets, examples, metrics: dict[str,
     def verify(directory: Path) -> None:
         if options.warmup:
             replay_warmup(directory)
-        parity.update(measure_parity(directory, requests, reference))
+        parity.update(measure_parity(directory, requests, reference, signature=task.parity_signature))
         if parity["export_parity_max_abs_diff"] > options.parity_tolerance or parity[
             "export_parity_class_agreement"
         ] < 1.0:

@@ -15,7 +15,9 @@ def measure_parity(export_dir, requests: list[dict[str, np.ndarray]], reference:
     """Max |probability difference| and class agreement between the export and `reference`."""
     import tensorflow as tf
 
-    loaded = tf.saved_model.load(str(export_dir))
+    from serving.loading import load_export
+
+    loaded = load_export(export_dir)
     batch = {key: tf.constant(np.concatenate([r[key] for r in requests])) for key in requests[0]}
     served = loaded.signatures[signature](**batch)["probabilities"].numpy()
     return {

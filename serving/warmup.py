@@ -24,6 +24,8 @@ import numpy as np
 import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 
+from serving.loading import load_export
+
 WARMUP_FILE = Path("assets.extra") / "tf_serving_warmup_requests"
 MAX_WARMUP_RECORDS = 1000  # TF Serving's documented limit
 
@@ -95,7 +97,7 @@ def replay_warmup(export_dir: str | os.PathLike) -> list[dict[str, np.ndarray]]:
         ['class_ids', 'class_names', 'probabilities']
     """
     logs = read_warmup(export_dir)
-    loaded = tf.saved_model.load(str(export_dir))
+    loaded = load_export(export_dir)
     outputs = []
     for index, log in enumerate(logs):
         if log.WhichOneof("log_type") != "predict_log":

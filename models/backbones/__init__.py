@@ -1,15 +1,24 @@
 """Backbones: keras-hub classes (`source: keras_hub`) and built-ins (`source: builtin`)."""
 
 
-def build_backbone(backbone_spec, input_shape):
+def build_backbone(backbone_spec, input_shape, vocabulary_size: int | None = None):
     """Build the backbone a `model.backbone` spec section names, for inputs of `input_shape`.
+
+    Text backbones also get the tokenizer's `vocabulary_size` (and take
+    `input_shape` = (sequence_length,)).
 
     Example:
         >>> build_backbone(spec.model.backbone, (8, 8, 1))   # doctest: +SKIP
     """
     from pipelines import registry
 
+    text = {} if vocabulary_size is None else {"vocabulary_size": vocabulary_size}
     if backbone_spec.source == "builtin":
         component = registry.backbones.get(f"builtin.{backbone_spec.name}")
-        return component.build(backbone_spec.config, input_shape=tuple(input_shape))
-    return registry.backbones.get(backbone_spec.source).build(backbone_spec, input_shape=tuple(input_shape))
+        try:
+            return component.build(backbone_spec.config, input_shape=tuple(input_shape), **text)
+        except TypeError as error:
+            if "vocabulary_size" not in str(error):
+                raise
+            raise ValueError(f"model.backbone: builtin {backbone_spec.name!r} is not a text backbone") from None
+    return registry.backbones.get(backbone_spec.source).build(backbone_spec, input_shape=tuple(input_shape), **text)

@@ -14,7 +14,7 @@ Example (YAML):
 """
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import Field, model_validator
 
@@ -26,7 +26,7 @@ REMOTE_SCHEMES = ("kaggle://", "hf://", "modelscope://", "gs://")
 
 class KerasHubOptions(Options):
     name: str = Field(description="A keras_hub.models backbone class, e.g. ResNetBackbone.")
-    preset: Optional[str] = Field(None, description="Hub handle, known preset name or local folder.")
+    preset: str | None = Field(None, description="Hub handle, known preset name or local folder.")
     config: dict[str, Any] = Field(default_factory=dict, description="Constructor arguments.")
 
     @model_validator(mode="after")
@@ -69,18 +69,47 @@ def check_preset(cls, preset: str) -> None:
         )
 
 
+def _nested_backbone(value, input_shape):
+    """A config value `{name: <Backbone class>, config: {...}}` (or with `preset`) built as a backbone.
+
+    DeepLabV3Backbone takes its `image_encoder` this way:
+    `config: {image_encoder: {name: ResNetBackbone, config: {...}}, ...}`.
+    """
+    if not (isinstance(value, dict) and "name" in value and set(value) <= {"name", "config", "preset"}):
+        return value
+    return keras_hub_backbone(KerasHubOptions(**value), input_shape=input_shape, name=value["name"])
+
+
 @backbones.register("keras_hub", KerasHubOptions)
-def keras_hub_backbone(options: KerasHubOptions, *, input_shape, name: str = "backbone"):
-    """A keras-hub backbone class, pretrained from a preset or randomly initialized from a config."""
+def keras_hub_backbone(options: KerasHubOptions, *, input_shape, vocabulary_size: int | None = None,
+                       name: str = "backbone"):
+    """A keras-hub backbone class, pretrained from a preset or randomly initialized from a config.
+
+    For text, `vocabulary_size` is the tokenizer's: a config gets it (and
+    `max_sequence_length` = the sequence length) unless it sets them itself; a
+    preset must embed at least that many ids.
+    """
     import inspect
 
     cls = backbone_class(options.name)
     if options.preset is not None:
         check_preset(cls, options.preset)
-        return cls.from_preset(options.preset, **options.config)
-    kwargs = dict(options.config)
-    if "image_shape" in inspect.signature(cls.__init__).parameters:
+        backbone = cls.from_preset(options.preset, **options.config)
+        embedded = getattr(backbone, "vocabulary_size", None)
+        if vocabulary_size is not None and embedded is not None and embedded < vocabulary_size:
+            raise ValueError(
+                f"model.backbone.preset: {options.preset} embeds {embedded} token ids but the tokenizer has "
+                f"{vocabulary_size}; tokenize with the same preset (stages.tokenize.preset)"
+            )
+        return backbone
+    kwargs = {key: _nested_backbone(value, input_shape) for key, value in options.config.items()}
+    accepted = inspect.signature(cls.__init__).parameters
+    if "image_shape" in accepted:
         kwargs.setdefault("image_shape", tuple(input_shape))
+    if vocabulary_size is not None:
+        kwargs.setdefault("vocabulary_size", vocabulary_size)
+        if "max_sequence_length" in accepted:
+            kwargs.setdefault("max_sequence_length", int(input_shape[0]))
     try:
         return cls(**kwargs)
     except TypeError as error:

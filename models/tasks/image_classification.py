@@ -19,19 +19,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from models.tasks.base import Task
 from pipelines.registry import tasks
 from pipelines.spec import HeadSpec
 
 
 @tasks.register("image_classification", HeadSpec)
-class ImageClassification:
+class ImageClassification(Task):
     """Classify images into one of N classes (softmax head, bytes-in TF Serving export)."""
 
     input_name = "image_bytes"
-
-    def __init__(self, spec):
-        self.spec = spec
-        self.head = spec.model.head
 
     # Data -------------------------------------------------------------------------------------
 
@@ -44,6 +41,14 @@ class ImageClassification:
             )
         if examples.num_classes < 2:
             raise ValueError(f"task image_classification needs at least 2 classes, got {examples.class_names}")
+        if self.head.pooling == "cls":
+            raise ValueError("model.head.pooling: cls (first token) is for text; images use avg, max or flatten")
+
+    def targets(self, num_classes: int):
+        """One-hot labels, so MixUp/CutMix can mix them."""
+        from data.dataset import one_hot_targets
+
+        return one_hot_targets(num_classes)
 
     # Model ------------------------------------------------------------------------------------
 
@@ -64,23 +69,20 @@ class ImageClassification:
         outputs = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
         return keras.Model(inputs, outputs, name=self.spec.name.replace("-", "_"))
 
-    def loss(self):
-        """'auto' is categorical cross-entropy with the head's label smoothing."""
+    def compile_options(self) -> dict:
+        """Loss ('auto': categorical cross-entropy with the head's label smoothing) and metrics."""
         import keras
 
-        if self.spec.training.loss != "auto":
-            return self.spec.training.loss
-        return keras.losses.CategoricalCrossentropy(label_smoothing=self.head.label_smoothing)
-
-    def metrics(self) -> list:
-        return list(self.spec.training.metrics)
+        loss = self.spec.training.loss
+        if loss == "auto":
+            loss = keras.losses.CategoricalCrossentropy(label_smoothing=self.head.label_smoothing)
+        return {"loss": loss, "metrics": list(self.spec.training.metrics)}
 
     # Evaluation -------------------------------------------------------------------------------
 
-    def evaluate(self, model, dataset, class_names: list[str]) -> tuple[dict[str, float], dict]:
-        """Test metrics (Keras metrics plus macro F1) and the confusion-matrix figure."""
-        from sklearn.metrics import f1_score
-
+    def evaluate(self, model, dataset, class_names: list[str], train_labels: np.ndarray):
+        """Held-out metrics (Keras metrics, macro precision/recall/F1, majority baseline) and the confusion matrix."""
+        from models.tasks.scores import macro_scores, majority_baseline
         from pipelines import plots
 
         scores = model.evaluate(dataset, return_dict=True, verbose=0)
@@ -90,9 +92,14 @@ class ImageClassification:
             y_true.append(np.argmax(labels, axis=-1))
         y_true, y_pred = np.concatenate(y_true), np.concatenate(y_pred)
         metrics = {f"test_{k}": float(v) for k, v in scores.items()}
-        metrics["test_f1_macro"] = float(f1_score(y_true, y_pred, average="macro"))
+        metrics.update(macro_scores(y_true, y_pred))
+        metrics.update(majority_baseline(train_labels, y_true, float(np.mean(y_true == y_pred))))
         figures = {"confusion_matrix.png": plots.confusion_matrix(y_true, y_pred, class_names)}
         return metrics, figures
+
+    def data_figures(self, datasets, examples) -> dict:
+        """A grid of augmented training images as the model sees them."""
+        return {"augmented_samples.png": self.sample_figure(datasets.train, examples.class_names)}
 
     def sample_figure(self, dataset, class_names: list[str], count: int = 32):
         """A grid of augmented training images as the model sees them, titled with their labels."""
