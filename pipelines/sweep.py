@@ -1,0 +1,259 @@
+"""`kpipe sweep`: run a spec's trials as MLflow child runs under one parent run.
+
+Each trial is a whole `runner.run` of the spec with the trial's overrides, in its own work
+folder (`<work_dir>/<name>.sweep/trial-NNN`), tagged `kpipe.sweep_id` (the parent run) and
+`kpipe.trial` (its overrides, canonical). The parent holds the search as params, the best
+trial so far (`kpipe.best_run_id`, `kpipe.best_trial`, metric `best_<metric>`) and, at the
+end, the comparison plots under `plots/`. A trial that fails ends FAILED and the sweep goes on.
+
+`--resume` reopens the parent named in `<work_dir>/<name>.sweep/sweep.json`, reuses every
+trial that already has a FINISHED child, continues a trial that was killed mid-run from its
+backup (into the same child run), and runs the rest.
+
+Example:
+    >>> from pipelines.search import SearchPlan
+    >>> plan = SearchPlan(grid={"model.head.dropout": ["0.1", "0.3"]})
+    >>> result = sweep(load_spec("pipelines/specs/digits.yaml"), plan)   # doctest: +SKIP
+    >>> result.best.run_id, result.best.value                            # doctest: +SKIP
+    ('4b9e...', 0.983)
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipelines.compare import direction
+from pipelines.runner import ResumeError
+from pipelines.search import SearchPlan, build_search, trial_key
+from pipelines.spec import Spec
+from pipelines.spec_loading import load_spec
+from serving.gates import parse_gate
+
+
+@dataclass
+class TrialResult:
+    """One trial: its overrides, its child run, how it ended and its metric."""
+
+    number: int
+    overrides: list[str]
+    run_id: str | None
+    status: str
+    value: float | None = None
+    reused: bool = False
+    error: str = ""
+
+    @property
+    def key(self) -> str:
+        return trial_key(self.overrides)
+
+
+@dataclass
+class SweepResult:
+    """A sweep's parent run, its trials in order, and the metric that ranks them."""
+
+    parent_run_id: str
+    metric: str
+    mode: str
+    trials: list[TrialResult] = field(default_factory=list)
+    tracking_uri: str | None = None
+
+    @property
+    def best(self) -> TrialResult | None:
+        return _best(self.trials, self.mode)
+
+
+def objective(spec: Spec, metric: str | None = None, mode: str | None = None) -> tuple[str, str]:
+    """The metric a sweep optimizes and whether higher ('max') or lower ('min') is better.
+
+    The metric is the one given, else `sweep.metric`, else the first export gate's metric,
+    else test_accuracy; the mode is the one given, else `sweep.mode`, else the gate's
+    direction, else 'min' for losses and 'max' for the rest.
+
+    Example:
+        >>> objective(load_spec("pipelines/specs/digits.yaml"))   # doctest: +SKIP
+        ('test_accuracy', 'max')
+    """
+    declared = spec.sweep
+    gate_metric = gate_mode = None
+    if spec.export.gates:
+        gate_metric, operator, _ = parse_gate(spec.export.gates[0])
+        gate_mode = "max" if ">" in operator else "min"
+    metric = metric or (declared and declared.metric) or gate_metric or "test_accuracy"
+    mode = mode or (declared and declared.mode) or (gate_mode if metric == gate_metric else None)
+    return metric, mode or direction(metric)
+
+
+def sweep_folder(spec: Spec) -> Path:
+    """Where a sweep keeps its state and its trials' work folders.
+
+    Example:
+        >>> sweep_folder(load_spec("pipelines/specs/digits.yaml"))   # doctest: +SKIP
+        PosixPath('.kpipe/digits.sweep')
+    """
+    return Path(spec.training.work_dir) / f"{spec.name}.sweep"
+
+
+class SweepState:
+    """The parent run of an unfinished sweep, in `<sweep folder>/sweep.json`, for `--resume`."""
+
+    def __init__(self, folder: Path):
+        self.path = folder / "sweep.json"
+
+    def load(self) -> dict | None:
+        return json.loads(self.path.read_text()) if self.path.exists() else None
+
+    def save(self, parent_run_id: str, strategy: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps({"parent_run_id": parent_run_id, "strategy": strategy}))
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def _trial_spec(base: dict, overrides: list[str], folder: Path, number: int) -> Spec:
+    spec = load_spec(copy.deepcopy(base), overrides)
+    spec.training.work_dir = str(folder / f"trial-{number:03d}")
+    spec.tracking.run_name = f"{spec.name}-trial-{number:03d}"
+    return spec
+
+
+def sweep(spec: Spec, plan: SearchPlan, *, metric: str | None = None, mode: str | None = None,
+          resume: bool = False) -> SweepResult:
+    """Run the trials `plan` describes as child runs of one MLflow parent run.
+
+    Every trial's overrides are validated before the first one runs (SpecError names the key).
+    """
+    from pipelines.tracking import Tracker, resolve_tracking_uri
+
+    if not spec.tracking.enabled:
+        raise ValueError("a sweep records its trials in MLflow: tracking.enabled must be true")
+    metric, mode = objective(spec, metric, mode)
+    folder = sweep_folder(spec)
+    state = SweepState(folder)
+    saved = state.load() if resume else None
+    if resume and saved is None:
+        raise ResumeError(f"--resume: no unfinished sweep of {spec.name!r} in {folder}")
+    if saved and saved["strategy"] != plan.strategy:
+        raise ResumeError(f"--resume: the unfinished sweep of {spec.name!r} is a {saved['strategy']} sweep, "
+                          f"not {plan.strategy}")
+    base = spec.model_dump(mode="json")
+    search = build_search(plan, spec, folder, metric, mode)
+    for overrides in search.probes():
+        _trial_spec(base, overrides, folder, 0)
+    if not resume:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    uri = resolve_tracking_uri(spec.tracking.tracking_uri)
+    tracker = Tracker(uri, spec.experiment)
+    tags = {"kpipe.sweep": plan.strategy, "kpipe.spec_name": spec.name, "kpipe.task": spec.task,
+            "kpipe.sweep_metric": metric, "kpipe.sweep_mode": mode}
+    parent = tracker.start(f"{spec.name}-sweep", tags, resume_run_id=saved["parent_run_id"] if saved else None)
+    if parent is None:
+        raise RuntimeError(f"a sweep records its trials in MLflow, and MLflow at {uri} is not available")
+    state.save(parent, plan.strategy)
+    result = SweepResult(parent, metric, mode, tracking_uri=uri)
+    try:
+        tracker.log_params(search.describe())
+        _run_trials(search, base, folder, tracker, result)
+        _log_comparison(tracker, metric, mode)
+    except BaseException as error:
+        tracker.finish("KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED", error)
+        raise
+    tracker.finish("FINISHED")
+    state.clear()
+    return result
+
+
+def _children(client, parent: str) -> list:
+    experiment_id = client.get_run(parent).info.experiment_id
+    return client.search_runs([experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent}'",
+                              max_results=50000, order_by=["attributes.start_time ASC"])
+
+
+def _run_trials(search, base: dict, folder: Path, tracker, result: SweepResult) -> None:
+    client, parent = tracker.client, tracker.run_id
+    earlier = _children(client, parent)
+    finished = {run.data.tags.get("kpipe.trial"): run for run in earlier if run.info.status == "FINISHED"}
+    interrupted = {run.info.run_id for run in earlier if run.info.status in ("RUNNING", "KILLED")}
+    while len(result.trials) < search.max_trials and (overrides := search.propose()) is not None:
+        number = len(result.trials)
+        record = finished.get(trial_key(overrides))
+        if record is not None:
+            trial = TrialResult(number, overrides, record.info.run_id, "FINISHED",
+                                record.data.metrics.get(result.metric), reused=True)
+        else:
+            trial = _run_trial(base, overrides, number, folder, tracker, interrupted, result.metric)
+        search.report(trial.value if trial.status == "FINISHED" else None)
+        result.trials.append(trial)
+        _announce(trial, search.max_trials, result.metric)
+        _record_best(tracker, result, number)
+    for run in _children(client, parent):
+        if run.info.status == "RUNNING":  # started by a sweep that was killed before it could resume it
+            client.set_terminated(run.info.run_id, "KILLED")
+    tracker.log_metrics({"trials_finished": sum(t.status == "FINISHED" for t in result.trials),
+                         "trials_failed": sum(t.status != "FINISHED" for t in result.trials)})
+
+
+def _run_trial(base: dict, overrides: list[str], number: int, folder: Path, tracker, interrupted: set,
+               metric: str) -> TrialResult:
+    from pipelines.runner import RunState, run
+
+    tags = {"kpipe.sweep_id": tracker.run_id, "kpipe.trial": trial_key(overrides)}
+    try:
+        spec = _trial_spec(base, overrides, folder, number)
+    except Exception as error:  # noqa: BLE001  (a trial the spec rejects is a failed trial)
+        return _failed_without_run(tracker, overrides, number, tags, error)
+    state = RunState(Path(spec.training.work_dir) / spec.name)
+    try:
+        done = run(spec, resume=state.run_id() in interrupted, parent_run_id=tracker.run_id, tags=tags)
+    except Exception as error:  # noqa: BLE001  (a failed trial does not stop the sweep)
+        return TrialResult(number, overrides, state.run_id(), "FAILED", error=f"{type(error).__name__}: {error}")
+    value = tracker.client.get_run(done.run_id).data.metrics.get(metric) if done.run_id else done.metrics.get(metric)
+    return TrialResult(number, overrides, done.run_id, "FINISHED", value)
+
+
+def _failed_without_run(tracker, overrides: list[str], number: int, tags: dict, error: Exception) -> TrialResult:
+    client = tracker.client
+    experiment_id = client.get_run(tracker.run_id).info.experiment_id
+    message = f"{type(error).__name__}: {error}"
+    child = client.create_run(experiment_id, run_name=f"trial-{number:03d}",
+                              tags={**tags, "mlflow.parentRunId": tracker.run_id, "error": message[:5000]})
+    client.set_terminated(child.info.run_id, "FAILED")
+    return TrialResult(number, overrides, child.info.run_id, "FAILED", error=message)
+
+
+def _best(trials: list[TrialResult], mode: str) -> TrialResult | None:
+    scored = [t for t in trials if t.status == "FINISHED" and t.value is not None]
+    if not scored:
+        return None
+    return (max if mode == "max" else min)(scored, key=lambda t: t.value)
+
+
+def _record_best(tracker, result: SweepResult, step: int) -> None:
+    best = result.best
+    if best is None:
+        return
+    tracker.set_tags({"kpipe.best_run_id": best.run_id, "kpipe.best_trial": best.key})
+    tracker.log_metrics({f"best_{result.metric}": best.value}, step=step)
+
+
+def _announce(trial: TrialResult, total: int, metric: str) -> None:
+    outcome = "already FINISHED" if trial.reused else trial.status
+    score = f" {metric}={trial.value:.4f}" if trial.value is not None else ""
+    error = f" ({trial.error})" if trial.error else ""
+    print(f"trial {trial.number + 1}/{total}: {trial.key} -> {outcome}{score}{error}", file=sys.stderr, flush=True)
+
+
+def _log_comparison(tracker, metric: str, mode: str) -> None:
+    from pipelines.compare import compare_runs
+    from pipelines.compare_plots import comparison_figures
+
+    finished = [run for run in _children(tracker.client, tracker.run_id) if run.info.status == "FINISHED"]
+    if finished:
+        for name, figure in comparison_figures(compare_runs(tracker.client, finished, metric, mode)).items():
+            tracker.log_figure(figure, name)
