@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from data.annotations import BOX_FORMAT
 from pipelines.options import Fraction, Options, PositiveFloat, PositiveInt
 from pipelines.registry import augmentations
 
@@ -45,7 +46,7 @@ def random_flip(options: FlipOptions, *, value_range, seed):
     """Flip images at random (keras.layers.RandomFlip)."""
     import keras
 
-    return keras.layers.RandomFlip(options.mode, seed=seed)
+    return keras.layers.RandomFlip(options.mode, seed=seed, bounding_box_format=BOX_FORMAT)
 
 
 @augmentations.register("random_rotation", FactorOptions)
@@ -53,7 +54,7 @@ def random_rotation(options: FactorOptions, *, value_range, seed):
     """Rotate by up to `factor` of a full turn (keras.layers.RandomRotation)."""
     import keras
 
-    return keras.layers.RandomRotation(options.factor, fill_mode="constant", seed=seed)
+    return keras.layers.RandomRotation(options.factor, fill_mode="constant", seed=seed, bounding_box_format=BOX_FORMAT)
 
 
 @augmentations.register("random_zoom", FactorOptions)
@@ -61,7 +62,7 @@ def random_zoom(options: FactorOptions, *, value_range, seed):
     """Zoom in or out by up to `factor` (keras.layers.RandomZoom)."""
     import keras
 
-    return keras.layers.RandomZoom(options.factor, fill_mode="constant", seed=seed)
+    return keras.layers.RandomZoom(options.factor, fill_mode="constant", seed=seed, bounding_box_format=BOX_FORMAT)
 
 
 @augmentations.register("random_translation", FactorOptions)
@@ -69,7 +70,7 @@ def random_translation(options: FactorOptions, *, value_range, seed):
     """Shift by up to `factor` of height and width (keras.layers.RandomTranslation)."""
     import keras
 
-    return keras.layers.RandomTranslation(options.factor, options.factor, fill_mode="constant", seed=seed)
+    return keras.layers.RandomTranslation(options.factor, options.factor, fill_mode="constant", seed=seed, bounding_box_format=BOX_FORMAT)
 
 
 @augmentations.register("random_contrast", FactorOptions)

@@ -25,10 +25,11 @@ def resize(options: ResizeOptions, *, seed: int = 0):
     """Resize images with keras.layers.Resizing (also inside the serving graph)."""
     import keras
 
+    from data.annotations import BOX_FORMAT
     from data.stage import Stage
 
     layer = keras.layers.Resizing(
         options.height, options.width, interpolation=options.interpolation,
-        crop_to_aspect_ratio=options.crop_to_aspect_ratio,
+        crop_to_aspect_ratio=options.crop_to_aspect_ratio, bounding_box_format=BOX_FORMAT,
     )
-    return Stage("resize", layer)
+    return Stage("resize", layer, moves_pixels=True)
