@@ -13,7 +13,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,9 @@ class Datasets:
 
     `model_input_shape` is the shape of one preprocessed example, or a dict of
     shapes when the stages give several features (text: token ids and mask).
-    `vocabulary_size` is the tokenizer's, when a stage tokenizes.
+    `vocabulary_size` is the tokenizer's, when a stage tokenizes. `assets` maps
+    a stage's name to the function that writes what it learned (a vocabulary)
+    into a folder, for the run's artifacts and the export.
     """
 
     train: tf.data.Dataset
@@ -42,6 +44,7 @@ class Datasets:
     model_input_shape: Any
     steps_per_epoch: int
     vocabulary_size: int | None = None
+    assets: dict[str, Callable] = field(default_factory=dict)
 
 
 def one_hot_targets(num_classes: int) -> Callable:
@@ -177,4 +180,5 @@ def build_datasets(
         model_input_shape=tf.nest.map_structure(lambda t: tuple(t.shape[1:]), probe),
         steps_per_epoch=int(np.ceil(len(train.labels) / batch_size)),
         vocabulary_size=next((s.layer.vocabulary_size for s in stages if hasattr(s.layer, "vocabulary_size")), None),
+        assets={s.name: s.save_assets for s in stages if s.save_assets is not None},
     )

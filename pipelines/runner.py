@@ -140,13 +140,12 @@ def _log_setup(tracker, spec: Spec, examples, splits, fingerprint: str) -> None:
 
 @dataclass
 class PreparedData:
-    """A spec's examples, its three splits, their tf.data pipelines, the task and the built stages."""
+    """A spec's examples, its three splits, their tf.data pipelines and the task."""
 
     examples: Any
     splits: tuple
     datasets: Any
     task: Any
-    stages: list
 
 
 def prepare_data(spec: Spec) -> PreparedData:
@@ -176,7 +175,7 @@ def prepare_data(spec: Spec) -> PreparedData:
         shuffle_buffer=spec.data.shuffle_buffer, targets=task.targets(examples.num_classes),
         target_key=task.target_key, batcher=task.batcher,
     )
-    return PreparedData(examples, splits, datasets, task, stages)
+    return PreparedData(examples, splits, datasets, task)
 
 
 def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool, extra_callbacks: list) -> RunResult:
@@ -201,7 +200,7 @@ def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool, ex
     examples, datasets, task = prepared.examples, prepared.datasets, prepared.task
     train_examples, validation_examples, test_examples = prepared.splits
     _log_setup(tracker, spec, examples, prepared.splits, fingerprint(examples))
-    _log_stage_assets(tracker, prepared.stages, work_dir)
+    _log_stage_assets(tracker, datasets.assets, work_dir)
     for name, figure in task.data_figures(datasets, examples).items():
         tracker.log_figure(figure, name)
 
@@ -236,14 +235,12 @@ def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool, ex
     return result
 
 
-def _log_stage_assets(tracker, stages, work_dir: Path) -> None:
+def _log_stage_assets(tracker, assets: dict, work_dir: Path) -> None:
     """Log what stages learned or loaded (vocabularies) under `stages/<name>/` in the run's artifacts."""
-    for index, stage in enumerate(stages):
-        if stage.save_assets is None:
-            continue
-        folder = work_dir / "stages" / f"{index}-{stage.name}"
-        stage.save_assets(folder)
-        tracker.log_artifacts(folder, f"stages/{stage.name}")
+    for name, save in assets.items():
+        folder = work_dir / "stages" / name
+        save(folder)
+        tracker.log_artifacts(folder, f"stages/{name}")
 
 
 def _export(spec, task, model, datasets, examples, metrics, tracker):

@@ -49,6 +49,8 @@ def export_for_serving(spec, task, model, datasets, examples, metrics: dict[str,
 
     def write(directory: Path) -> None:
         export_archive(directory, tracked, endpoints)
+        for name, save in datasets.assets.items():  # e.g. the tokenizer's vocabulary, for people and tools
+            save(directory / "assets.extra" / name)
         if options.warmup:
             write_warmup(directory, requests[: options.warmup_samples], spec.model_name)
 

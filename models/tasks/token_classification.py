@@ -157,9 +157,9 @@ class TokenClassification(Task):
         true_tags = [list(names[row]) for row in true]
         predicted_tags = [list(names[row]) for row in predicted]
         metrics.update({
-            "test_entity_f1": float(f1_score(true_tags, predicted_tags)),
-            "test_entity_precision": float(precision_score(true_tags, predicted_tags)),
-            "test_entity_recall": float(recall_score(true_tags, predicted_tags)),
+            "test_entity_f1": float(f1_score(true_tags, predicted_tags, zero_division=0)),
+            "test_entity_precision": float(precision_score(true_tags, predicted_tags, zero_division=0)),
+            "test_entity_recall": float(recall_score(true_tags, predicted_tags, zero_division=0)),
         })
         f1 = per_class_f1(flat_true, flat_predicted, class_names)
         figures = {

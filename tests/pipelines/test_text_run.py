@@ -48,7 +48,10 @@ def test_shipped_sentiment_spec_beats_the_majority_baseline(in_tmp_dir, capsys):
         metrics["test_accuracy"] - metrics["test_majority_baseline_accuracy"])
     artifacts = {a.path for a in client.list_artifacts(record.info.run_id, "stages/tokenize")}
     assert artifacts == {"stages/tokenize/vocabulary.txt"}
-    assert (in_tmp_dir / "serving" / "models" / "sentiment" / "1" / "saved_model.pb").is_file()
+    export = in_tmp_dir / "serving" / "models" / "sentiment" / "1"
+    assert (export / "saved_model.pb").is_file()
+    vocabulary = client.download_artifacts(record.info.run_id, "stages/tokenize/vocabulary.txt", str(in_tmp_dir))
+    assert (export / "assets.extra" / "tokenize" / "vocabulary.txt").read_text() == open(vocabulary).read()
     capsys.readouterr()
     assert main(["predict", "serving/models/sentiment", "--text", "What a lovely film", "--text", ""]) == 0
     printed = capsys.readouterr().out
@@ -115,3 +118,20 @@ def test_mismatched_tags_fail_the_run_naming_the_line_and_skip_counts_them(in_tm
     spec["data"]["on_bad_record"] = "skip"
     result = run(spec, overrides=[*TINY_TEXT, "training.epochs=1", "export.enabled=false"])
     assert result.skipped_records == 1
+
+
+@pytest.mark.parametrize("backbone, tokenizer", [
+    ({"name": "BertBackbone", "config": {"num_layers": 1, "num_heads": 2, "hidden_dim": 16, "intermediate_dim": 32}},
+     "word_piece"),
+    ({"name": "RobertaBackbone", "config": {"num_layers": 1, "num_heads": 2, "hidden_dim": 16,
+                                             "intermediate_dim": 32}}, "byte_pair"),
+])
+def test_keras_hub_text_backbones_train_from_config_and_export(in_tmp_dir, backbone, tokenizer):
+    spec = loaded(SENTIMENT_SPEC)
+    spec["data"]["source"]["path"] = str(SENTIMENT_DATA)
+    spec["model"]["backbone"] = {"source": "keras_hub", **backbone}
+    spec["model"]["head"]["pooling"] = "cls"
+    spec["stages"][0]["tokenize"].update(tokenizer=tokenizer, vocabulary_size=400, sequence_length=24)
+    result = run(spec, overrides=[*TINY_TEXT[:-1], "training.epochs=1"])
+    served = load_export(result.export_path).signatures["serving_default"](texts=tf.constant(odd_texts(24)))
+    assert served["probabilities"].shape == (4, 2)
