@@ -39,7 +39,7 @@ def _load(args):
 def cmd_validate(args) -> int:
     """Check a spec; print every problem with its key path."""
     spec = _load(args)
-    print(f"{args.spec}: ok ({spec.task}, {spec.data.source.type} source, {len(spec.stages)} stages)")
+    print(f"{args.spec}: ok ({spec.task}, {spec.data.source.type} source, {len(spec.stages)} stage{'s' * (len(spec.stages) != 1)})")
     return EXIT_OK
 
 
