@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 
@@ -73,10 +73,20 @@ PositiveFloat = Annotated[float, Field(gt=0), BeforeValidator(_positive)]
 Fraction = Annotated[float, Field(ge=0, lt=1), BeforeValidator(_fraction)]
 """A number in [0, 1) (split sizes, dropout)."""
 
-PositiveInt = Annotated[int, Field(gt=0, le=2**31 - 1)]
+INT32_MAX = 2**31 - 1
+
+
+def _int32(value: int) -> int:
+    # A validator, not `le=`: a field's own `Field(le=...)` must still apply (an `le` here would replace it).
+    if value > INT32_MAX:
+        raise PydanticCustomError("less_than_equal", "Input should be less than or equal to {le}", {"le": INT32_MAX})
+    return value
+
+
+PositiveInt = Annotated[int, Field(gt=0), AfterValidator(_int32)]
 """An integer > 0 that fits the 32-bit counters TensorFlow uses."""
 
-NonNegativeInt = Annotated[int, Field(ge=0, le=2**31 - 1)]
+NonNegativeInt = Annotated[int, Field(ge=0), AfterValidator(_int32)]
 """An integer >= 0 that fits the 32-bit counters TensorFlow uses."""
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]

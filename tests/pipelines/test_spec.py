@@ -124,3 +124,13 @@ def test_components_lists_every_registry(tmp_path):
     for name in ("sklearn", "resize", "augment", "builtin.cnn", "keras_hub", "image_classification",
                  "adamw", "cosine", "backup_and_restore", "rand_augment"):
         assert name in result.stdout
+
+
+def test_a_fields_own_bound_applies_to_positive_ints(tiny_spec):
+    tiny_spec["export"]["warmup_samples"] = 500
+    tiny_spec["data"]["batch_size"] = 2**40
+    with pytest.raises(SpecError) as error:
+        load_spec(tiny_spec)
+    rendered = error.value.render()
+    assert "export.warmup_samples: expected a number <= 100, got 500" in rendered
+    assert "data.batch_size: expected a number <= 65536" in rendered
