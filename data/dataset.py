@@ -58,10 +58,20 @@ def one_hot_targets(num_classes: int) -> Callable:
 
 
 def _label_tensor(examples: Examples):
-    """Labels as a tensor: class ids, multi-hot rows, mask paths, or per-token id arrays (ragged)."""
+    """Labels as a tensor: class ids, multi-hot rows, mask paths, per-token id arrays (ragged), or boxes.
+
+    Detection labels become Keras core box dicts of ragged tensors, one row per
+    image: {"boxes": float32 [N, (k), 4], "labels": int32 [N, (k)]}.
+    """
     labels = examples.labels
     if examples.decode_label is not None:
         return labels.astype(str)
+    if examples.kind == "detection":
+        lengths = [len(row["classes"]) for row in labels]
+        boxes = np.concatenate([np.zeros((0, 4), "float32"), *(row["boxes"] for row in labels)])
+        classes = np.concatenate([np.zeros(0, "int32"), *(row["classes"] for row in labels)]).astype("int32")
+        return {"boxes": tf.RaggedTensor.from_row_lengths(boxes, lengths),
+                "labels": tf.RaggedTensor.from_row_lengths(classes, lengths)}
     if labels.dtype == object:
         return tf.ragged.constant([np.asarray(row, "int64") for row in labels], dtype=tf.int64, ragged_rank=1)
     return labels

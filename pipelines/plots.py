@@ -128,3 +128,50 @@ def mask_grid(images: np.ndarray, masks: list[np.ndarray], titles: list[str], nu
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def box_grid(images: np.ndarray, boxes: list[list[dict]], class_names: list[str], panel_titles: tuple[str, ...] = (),
+             columns: int = 4, title: str = ""):
+    """Images with boxes drawn (one color per class), one panel per set of boxes (e.g. true and predicted).
+
+    Each entry of `boxes` is a list of dicts, one per panel: `boxes` (k, 4) xyxy
+    pixels of the image as shown, `classes` (k,) and optionally `scores` (k,),
+    written after the class name.
+
+    Example:
+        >>> truth = {"boxes": np.array([[1, 1, 6, 5]]), "classes": np.array([0])}
+        >>> found = {**truth, "scores": np.array([0.9])}
+        >>> fig = box_grid(np.zeros((1, 8, 8, 3)), [[truth, found]], ["cat"], panel_titles=("true", "predicted"))
+    """
+    from matplotlib.patches import Rectangle
+
+    panels = len(boxes[0]) if boxes else 1
+    rows = max(1, math.ceil(len(images) / columns))
+    fig, axes = plt.subplots(rows, columns * panels, figsize=(2.2 * columns * panels, 2.3 * rows), squeeze=False)
+    colors = plt.get_cmap("tab10" if len(class_names) <= 10 else "tab20")
+    for ax in axes.flat:
+        ax.axis("off")
+    for index, (image, sets) in enumerate(zip(images, boxes)):
+        row, col = divmod(index, columns)
+        image = np.asarray(image, dtype="float32")
+        low, high = float(image.min()), float(image.max())
+        image = (image - low) / (high - low) if high > low else np.zeros_like(image)
+        for panel, found in enumerate(sets):
+            ax = axes[row][col * panels + panel]
+            ax.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray" if image.shape[-1] == 1 else None)
+            height, width = image.shape[:2]
+            scores = found.get("scores", [None] * len(found["classes"]))
+            for box, class_id, score in zip(np.asarray(found["boxes"]), found["classes"], scores):
+                x1, y1, x2, y2 = np.clip(box, 0, [width, height, width, height])
+                color = colors(int(class_id) % colors.N)
+                ax.add_patch(Rectangle((x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1, fill=False, edgecolor=color,
+                                       linewidth=1.5))
+                label = class_names[int(class_id)] + ("" if score is None else f" {float(score):.2f}")
+                ax.text(x1 - 0.5, y1 - 0.5, label, color="white", fontsize=6, va="top", clip_on=True,
+                        bbox={"facecolor": color, "alpha": 0.7, "pad": 0.5, "linewidth": 0})
+            if panel < len(panel_titles):
+                ax.set_title(panel_titles[panel], fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

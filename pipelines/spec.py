@@ -56,6 +56,28 @@ class DataSpec(Options):
     )
 
 
+class DetectionSpec(Options):
+    """object_detection: which detector sits on the backbone and how its boxes are kept.
+
+    Example (YAML):
+        model: {head: {detection: {detector: yolov8, confidence_threshold: 0.1, max_detections: 20}}}
+    """
+
+    detector: Literal["auto", "yolov8", "retinanet"] = Field(
+        "auto", description="yolov8 (keras-cv YOLOV8Detector: a keras_cv YOLOV8Backbone or CSPDarkNetBackbone), "
+                            "retinanet (keras-hub RetinaNetObjectDetector: a keras_hub RetinaNetBackbone), or auto: "
+                            "the one the backbone fits."
+    )
+    nms_iou_threshold: Fraction = Field(
+        0.5, gt=0, description="Non-max suppression: a box overlapping a better one by more IoU is dropped."
+    )
+    confidence_threshold: Fraction = Field(
+        0.2, description="Detections scoring below this are dropped (in training's mAP and in the export)."
+    )
+    max_detections: int = Field(100, ge=1, le=1000, description="Most detections kept per image.")
+    fpn_depth: int = Field(2, ge=1, le=3, description="yolov8: depth of the CSP blocks of its feature pyramid.")
+
+
 class HeadSpec(Options):
     """The task head put on top of the backbone."""
 
@@ -69,6 +91,9 @@ class HeadSpec(Options):
     multi_label: bool = Field(
         False, description="text_classification: several labels per example (sigmoid outputs, binary "
                            "cross-entropy); the source gives them with data.source.label_separator."
+    )
+    detection: DetectionSpec | None = Field(
+        None, description="object_detection: detector and non-max suppression settings (defaults when unset)."
     )
 
 

@@ -1,4 +1,4 @@
-"""Backbones: keras-hub classes (`source: keras_hub`) and built-ins (`source: builtin`)."""
+"""Backbones: keras-hub classes (`source: keras_hub`), keras-cv classes (`source: keras_cv`) and built-ins (`source: builtin`)."""
 
 
 def build_backbone(backbone_spec, input_shape, vocabulary_size: int | None = None):

@@ -1,0 +1,197 @@
+"""`object_detection`: boxes and class names of the objects in an image.
+
+Owns the detector (keras-cv `YOLOV8Detector` over a keras_cv YOLOV8Backbone or
+CSPDarkNetBackbone, or keras-hub `RetinaNetObjectDetector` over a keras_hub
+RetinaNetBackbone; `model.head.detection` picks it and sets its non-max
+suppression), the losses (the detector's own), the metrics (COCO mAP@[.5:.95],
+mAP@.5 and mAP@.75 by pycocotools, on the validation split every epoch and on
+the held-out split), the plots (augmented samples and predictions with their
+boxes) and the export:
+
+- `serving_default(image_bytes: tf.string [batch])` returns, for each image,
+  `boxes` float32 [batch, D, 4] (xyxy pixels of that image at its own size,
+  not the resized one), `scores` [batch, D], `classes` int32 [batch, D],
+  `class_names` [batch, D] and `num_detections` [batch]; rows past
+  `num_detections` are padding (boxes and classes -1, scores 0, names "");
+- `probabilities(image_bytes)` adds `probabilities` [batch, D, C + 4]: each
+  detection's score at its class then its box as fractions of the image, which
+  the publish step compares with the Keras model.
+
+Images must go through a `resize` stage (batches have one size); boxes move
+with the pixels through `resize` and `augment` (Keras layers given
+`bounding_boxes`), and are padded with -1 per batch.
+
+Example (YAML):
+    task: object_detection
+    data: {source: {type: coco, path: data/generated/shapes/coco.json}}
+    stages: [{resize: {height: 64, width: 64}}, {augment: [random_flip]}, {rescale: 0.00392156862745098}]
+    model:
+      backbone: {source: keras_cv, name: YOLOV8Backbone,
+                 config: {stackwise_channels: [16, 32, 64, 128], stackwise_depth: [1, 1, 1, 1], include_rescaling: false}}
+      head: {detection: {detector: yolov8, confidence_threshold: 0.1, max_detections: 20, fpn_depth: 1}}
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.tasks.base import Task
+from pipelines.registry import tasks
+from pipelines.spec import DetectionSpec, HeadSpec, keyed
+
+
+@tasks.register("object_detection", HeadSpec)
+class ObjectDetection(Task):
+    """Find objects and their classes (YOLOv8, RetinaNet); bytes-in export answering boxes in each image's pixels."""
+
+    input_name = "image_bytes"
+    target_key = "bounding_boxes"
+    parity_signature = "probabilities"
+
+    def __init__(self, spec):
+        super().__init__(spec)
+        self.options = self.head.detection or DetectionSpec()
+        self.num_classes = 0
+        self.model_size = None
+
+    # Data -------------------------------------------------------------------------------------
+
+    def check(self, examples) -> None:
+        """Fail early unless the source gives boxes, a resize stage sets the size and the head fits."""
+        if examples.kind != "detection":
+            raise ValueError(f"task object_detection needs images with boxes (a coco, voc or yolo source); "
+                             f"data.source gives {examples.kind}")
+        if self.head.multi_label or self.head.pooling == "cls" or self.head.hidden_units or self.head.dropout:
+            raise ValueError("model.head: multi_label, pooling: cls, hidden_units and dropout do not apply to "
+                             "object_detection; its settings are model.head.detection")
+        if self.spec.training.loss != "auto":
+            raise ValueError("training.loss: object_detection trains with its detector's own losses; use auto")
+        resizes = [options for name, options in map(keyed, self.spec.stages) if name == "resize"]
+        if not resizes:
+            raise ValueError("task object_detection needs a resize stage (a batch of images has one size), "
+                             "e.g. stages: [{resize: {height: 64, width: 64}}]")
+        if resizes[-1].crop_to_aspect_ratio:
+            raise ValueError("stages.resize.crop_to_aspect_ratio: object_detection maps boxes back to each image "
+                             "by scaling, which a crop would break; leave it false")
+        self.model_size = (resizes[-1].height, resizes[-1].width)
+
+    def targets(self, num_classes: int):
+        """Images and Keras core boxes {"boxes": float32 [k, 4] xyxy pixels, "labels": int32 [k]}."""
+        import tensorflow as tf
+
+        return lambda images, boxes: (images, {"boxes": tf.cast(boxes["boxes"], tf.float32),
+                                               "labels": tf.cast(boxes["labels"], tf.int32)})
+
+    def batcher(self, dataset, batch_size: int):
+        """Batches whose boxes are padded with -1 to the most boxes of an image in the batch."""
+        return dataset.padded_batch(batch_size, padding_values=(0.0, {"boxes": -1.0, "labels": -1}))
+
+    # Model ------------------------------------------------------------------------------------
+
+    def build_model(self, backbone, input_shape, num_classes: int):
+        """The detector `model.head.detection.detector` names (or the backbone fits) over the backbone."""
+        from models.detection import build_detector, detector_kind
+
+        self.num_classes = num_classes
+        kind = detector_kind(self.options.detector, backbone)
+        return build_detector(kind, backbone, num_classes, self.options, name=self.spec.name.replace("-", "_"))
+
+    def compile_options(self) -> dict:
+        """Nothing: each detector brings its losses (YOLOv8: CIoU + cross-entropy; RetinaNet: Huber + focal)."""
+        return {}
+
+    # Evaluation -------------------------------------------------------------------------------
+
+    def evaluate(self, model, dataset, class_names: list[str], train_labels):
+        """Losses and COCO mAP of the held-out split, and a predictions PNG (true and predicted boxes)."""
+        from models.detection import detect, padded_targets
+        from pipelines import plots
+
+        scores = model.evaluate(dataset, return_dict=True, verbose=0)
+        metrics = {f"test_{k}": float(v) for k, v in scores.items()}
+        images, boxes = next(iter(dataset))
+        images, truth = images[:8], padded_targets(boxes)
+        found = {k: np.asarray(v) for k, v in detect(model, images).items()}
+        panels = [[_shown(truth["boxes"][i], truth["labels"][i]),
+                   _shown(found["boxes"][i], found["classes"][i], found["scores"][i])] for i in range(len(images))]
+        figure = plots.box_grid(np.asarray(images), panels, class_names, ("true", "predicted"), columns=2,
+                                title="Held-out images: true and predicted boxes")
+        return metrics, {"predictions.png": figure}
+
+    def data_figures(self, datasets, examples) -> dict:
+        """Augmented training images with their boxes, as the model sees them."""
+        from models.detection import padded_targets
+        from pipelines import plots
+
+        images, boxes = next(iter(datasets.train))
+        boxes = padded_targets(boxes)
+        panels = [[_shown(b, c)] for b, c in zip(boxes["boxes"][:16], boxes["labels"][:16])]
+        return {"augmented_samples.png": plots.box_grid(np.asarray(images)[:16], panels, examples.class_names,
+                                                        title="Augmented training samples")}
+
+    # Export -----------------------------------------------------------------------------------
+
+    def _answer(self, model, datasets, image_bytes) -> dict:
+        """Detections of a batch of encoded images, boxes in each image's own pixels; with `probabilities`."""
+        import tensorflow as tf
+
+        from models.detection import detect, to_image_pixels
+
+        channels = int(datasets.model_input_shape[-1])
+
+        def prepared(encoded):
+            image = tf.io.decode_image(encoded, channels=channels, expand_animations=False)
+            image.set_shape([None, None, channels])
+            return datasets.preprocess(tf.cast(image, tf.float32)[None])[0], tf.shape(image)[:2]
+
+        images, sizes = tf.map_fn(prepared, image_bytes, fn_output_signature=(
+            tf.TensorSpec(datasets.model_input_shape, tf.float32), tf.TensorSpec([2], tf.int32)))
+        found = detect(model, images)
+        valid = found["classes"] >= 0
+        height, width = (tf.cast(sizes[:, i, None, None], tf.float32) for i in (0, 1))
+        limits = tf.concat([width, height, width, height], axis=-1)
+        boxes = tf.minimum(tf.maximum(to_image_pixels(found["boxes"], self.model_size, (height, width)), 0.0), limits)
+        boxes = tf.where(valid[..., None], boxes, -1.0)
+        scored = tf.one_hot(found["classes"], self.num_classes) * found["scores"][..., None]
+        return {**found, "boxes": boxes,
+                "probabilities": tf.concat([scored, tf.where(valid[..., None], boxes / limits, 0.0)], axis=-1)}
+
+    def export_endpoints(self, model, datasets, class_names: list[str], image_shape) -> tuple[list, dict]:
+        """Objects to track; `serving_default` (detections) and `probabilities` endpoints, both bytes in."""
+        import tensorflow as tf
+
+        names = tf.constant(class_names)
+
+        def serve_probabilities(image_bytes):
+            answer = self._answer(model, datasets, image_bytes)
+            valid = answer["classes"] >= 0
+            return {**answer, "class_names": tf.where(valid, tf.gather(names, tf.maximum(answer["classes"], 0)), "")}
+
+        def serve(image_bytes):
+            return {k: v for k, v in serve_probabilities(image_bytes).items() if k != "probabilities"}
+
+        spec = [tf.TensorSpec([None], tf.string, name=self.input_name)]
+        endpoints = {"serving_default": (serve, spec), "probabilities": (serve_probabilities, spec)}
+        return [model, *datasets.preprocessing_layers], endpoints
+
+    def serving_requests(self, examples, indices) -> list[dict[str, np.ndarray]]:
+        """One request per example: its image file's bytes (also the warmup records)."""
+        return [{self.input_name: np.array([open(str(examples.inputs[i]), "rb").read()], dtype=object)}
+                for i in indices]
+
+    def reference_probabilities(self, model, datasets, requests, image_shape) -> np.ndarray:
+        """What the in-memory Keras model gives for the same batch of image bytes."""
+        import tensorflow as tf
+
+        image_bytes = tf.constant(np.concatenate([r[self.input_name] for r in requests]))
+        return np.asarray(self._answer(model, datasets, image_bytes)["probabilities"])
+
+
+def _shown(boxes, classes, scores=None) -> dict:
+    """The rows of one image's padded boxes that hold a box, for `plots.box_grid`."""
+    boxes, classes = np.asarray(boxes), np.asarray(classes)
+    kept = classes >= 0
+    shown = {"boxes": boxes[kept], "classes": classes[kept]}
+    if scores is not None:
+        shown["scores"] = np.asarray(scores)[kept]
+    return shown
