@@ -15,26 +15,18 @@ Example (YAML):
 """
 
 from pathlib import Path
-from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from pipelines.options import Options
+from models.backbones.library import LibraryBackboneOptions, library_backbone_class
 from pipelines.registry import backbones, suggest
 
 REMOTE_SCHEMES = ("kaggle://", "gs://")
 
 
-class KerasCvOptions(Options):
+class KerasCvOptions(LibraryBackboneOptions):
     name: str = Field(description="A keras_cv.models backbone class, e.g. YOLOV8Backbone or CSPDarkNetBackbone.")
     preset: str | None = Field(None, description="Known preset name, kaggle:// handle or local preset folder.")
-    config: dict[str, Any] = Field(default_factory=dict, description="Constructor arguments.")
-
-    @model_validator(mode="after")
-    def _preset_or_config(self):
-        if self.preset is None and not self.config:
-            raise ValueError("give a preset (pretrained) or a config (random initialization)")
-        return self
 
 
 def backbone_class(name: str):
@@ -46,11 +38,7 @@ def backbone_class(name: str):
     """
     import keras_cv
 
-    cls = getattr(keras_cv.models, name, None)
-    if cls is None or not isinstance(cls, type) or not issubclass(cls, keras_cv.models.Backbone):
-        known = [n for n in dir(keras_cv.models) if n.endswith("Backbone") and n != "Backbone"]
-        raise ValueError(f"model.backbone.name: {name!r} is not a keras_cv backbone{suggest(name, known)}")
-    return cls
+    return library_backbone_class(keras_cv.models, "keras_cv", name)
 
 
 def _check_preset(cls, preset: str) -> None:

@@ -14,26 +14,17 @@ Example (YAML):
 """
 
 from pathlib import Path
-from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from pipelines.options import Options
+from models.backbones.library import LibraryBackboneOptions, library_backbone_class
 from pipelines.registry import backbones, suggest
 
 REMOTE_SCHEMES = ("kaggle://", "hf://", "modelscope://", "gs://")
 
 
-class KerasHubOptions(Options):
+class KerasHubOptions(LibraryBackboneOptions):
     name: str = Field(description="A keras_hub.models backbone class, e.g. ResNetBackbone.")
-    preset: str | None = Field(None, description="Hub handle, known preset name or local folder.")
-    config: dict[str, Any] = Field(default_factory=dict, description="Constructor arguments.")
-
-    @model_validator(mode="after")
-    def _preset_or_config(self):
-        if self.preset is None and not self.config:
-            raise ValueError("give a preset (pretrained) or a config (random initialization)")
-        return self
 
 
 def backbone_class(name: str):
@@ -45,11 +36,7 @@ def backbone_class(name: str):
     """
     import keras_hub
 
-    cls = getattr(keras_hub.models, name, None)
-    if cls is None or not isinstance(cls, type) or not issubclass(cls, keras_hub.models.Backbone):
-        known = [n for n in dir(keras_hub.models) if n.endswith("Backbone") and n != "Backbone"]
-        raise ValueError(f"model.backbone.name: {name!r} is not a keras_hub backbone{suggest(name, known)}")
-    return cls
+    return library_backbone_class(keras_hub.models, "keras_hub", name)
 
 
 def check_preset(cls, preset: str) -> None:
