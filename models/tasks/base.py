@@ -28,9 +28,10 @@ class Task:
         batcher: `batcher(dataset, batch_size)` when plain `batch` does not fit
             the targets (a variable number of boxes); None for `batch`.
 
-    Subclasses implement `check`, `targets`, `backbone_input_shape`,
-    `build_model`, `compile_options`, `evaluate`, `data_figures`,
-    `export_endpoints`, `serving_requests` and `reference_probabilities`.
+    Subclasses implement `check`, `targets`, `build_model`,
+    `compile_options`, `evaluate`, `data_figures`, `export_endpoints` and
+    `reference_probabilities`; text tasks also `backbone_input_shape` and
+    `serving_requests`.
     """
 
     input_name = "inputs"
@@ -45,3 +46,11 @@ class Task:
     def backbone_input_shape(self, input_shape):
         """The input shape the backbone is built for (text tasks: the token ids')."""
         return input_shape
+
+    def serving_requests(self, examples, indices) -> list[dict]:
+        """One `serving_default` request per example: its encoded image bytes (parity checks, warmup records)."""
+        import numpy as np
+
+        from data.images import encoded_examples
+
+        return [{self.input_name: np.array([b], dtype=object)} for b in encoded_examples(examples, indices)]

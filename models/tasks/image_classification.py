@@ -145,12 +145,6 @@ class ImageClassification(Task):
         }
         return [model, *datasets.preprocessing_layers], endpoints
 
-    def serving_requests(self, examples, indices) -> list[dict[str, np.ndarray]]:
-        """One `serving_default` request per example: its encoded image bytes."""
-        from data.images import encoded_examples
-
-        return [{self.input_name: np.array([b], dtype=object)} for b in encoded_examples(examples, indices)]
-
     def reference_probabilities(self, model, datasets, requests, image_shape) -> np.ndarray:
         """What the in-memory Keras model says for the same bytes the export gets."""
         import tensorflow as tf

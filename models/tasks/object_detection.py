@@ -174,11 +174,6 @@ class ObjectDetection(Task):
         endpoints = {"serving_default": (serve, spec), "probabilities": (serve_probabilities, spec)}
         return [model, *datasets.preprocessing_layers], endpoints
 
-    def serving_requests(self, examples, indices) -> list[dict[str, np.ndarray]]:
-        """One request per example: its image file's bytes (also the warmup records)."""
-        return [{self.input_name: np.array([open(str(examples.inputs[i]), "rb").read()], dtype=object)}
-                for i in indices]
-
     def reference_probabilities(self, model, datasets, requests, image_shape) -> np.ndarray:
         """What the in-memory Keras model gives for the same batch of image bytes."""
         import tensorflow as tf

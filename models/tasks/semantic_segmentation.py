@@ -87,7 +87,11 @@ class SemanticSegmentation(Task):
         """The loss the spec names (cross-entropy, Dice or both), mean IoU and pixel accuracy."""
         import keras
 
-        from models.segmentation import DiceLoss, SparseCrossEntropyPlusDice, segmentation_metrics
+        from models.segmentation import (
+            DiceLoss,
+            SparseCrossEntropyPlusDice,
+            segmentation_metrics,
+        )
 
         classes, ignore = self.num_classes, self.ignore_index
         losses = {
@@ -190,11 +194,6 @@ class SemanticSegmentation(Task):
         spec = [tf.TensorSpec([None], tf.string, name=self.input_name)]
         endpoints = {"serving_default": (serve, spec), "probabilities": (serve_probabilities, spec)}
         return [model, *datasets.preprocessing_layers], endpoints
-
-    def serving_requests(self, examples, indices) -> list[dict[str, np.ndarray]]:
-        """One request per example: its image file's bytes."""
-        return [{self.input_name: np.array([open(str(examples.inputs[i]), "rb").read()], dtype=object)}
-                for i in indices]
 
     def reference_probabilities(self, model, datasets, requests, image_shape) -> np.ndarray:
         """What the in-memory Keras model gives for the same batch of image bytes."""

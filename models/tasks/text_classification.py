@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from models.tasks.base import Task
 from models.tasks.scores import macro_scores, majority_baseline, per_class_f1
 from models.tasks.text_model import (
     check_text,
@@ -27,8 +28,8 @@ from models.tasks.text_model import (
     model_features,
     sequence_output,
     text_inputs,
+    text_requests,
 )
-from models.tasks.base import Task
 from pipelines.registry import tasks
 from pipelines.spec import HeadSpec
 
@@ -167,8 +168,7 @@ class TextClassification(Task):
 
     def serving_requests(self, examples, indices) -> list[dict[str, np.ndarray]]:
         """One `serving_default` request per example: its raw text."""
-        return [{self.input_name: np.array([str(examples.inputs[i]).encode("utf-8")], dtype=object)}
-                for i in indices]
+        return text_requests(self.input_name, examples, indices)
 
     def reference_probabilities(self, model, datasets, requests, input_shape) -> np.ndarray:
         """What the in-memory Keras model says for the same texts the export gets."""

@@ -64,3 +64,17 @@ def sequence_output(backbone, inputs: dict):
             raise ValueError(f"model.backbone: {backbone.name} wants an input {name!r} that text models do not give")
     outputs = backbone(feed)
     return outputs["sequence_output"] if isinstance(outputs, dict) else outputs
+
+
+def text_requests(input_name: str, examples, indices) -> list[dict]:
+    """One `serving_default` request per example: its text as UTF-8 bytes (parity checks, warmup records).
+
+    Example:
+        >>> import numpy as np
+        >>> from data.examples import Examples
+        >>> text_requests("texts", Examples(np.array(["hi"], object), np.array([0]), ["a", "b"]), [0])
+        [{'texts': array([b'hi'], dtype=object)}]
+    """
+    import numpy as np
+
+    return [{input_name: np.array([str(examples.inputs[i]).encode("utf-8")], dtype=object)} for i in indices]

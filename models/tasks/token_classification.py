@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from models.tasks.base import Task
 from models.tasks.scores import macro_scores, per_class_f1
 from models.tasks.text_model import (
     check_text,
@@ -28,8 +29,8 @@ from models.tasks.text_model import (
     model_features,
     sequence_output,
     text_inputs,
+    text_requests,
 )
-from models.tasks.base import Task
 from pipelines.registry import tasks
 from pipelines.spec import HeadSpec
 
@@ -197,8 +198,7 @@ class TokenClassification(Task):
 
     def serving_requests(self, examples, indices) -> list[dict[str, np.ndarray]]:
         """One `serving_default` request per example: its tokens joined by spaces."""
-        return [{self.input_name: np.array([str(examples.inputs[i]).encode("utf-8")], dtype=object)}
-                for i in indices]
+        return text_requests(self.input_name, examples, indices)
 
     def reference_probabilities(self, model, datasets, requests, input_shape) -> np.ndarray:
         """Per-word probabilities the in-memory Keras model gives for the batch of request texts."""
