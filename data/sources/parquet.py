@@ -31,7 +31,8 @@ def load_parquet(options: ParquetOptions, *, on_bad_record: str = "error"):
         dtype('float32')
     """
     from data.errors import BadRecords
-    from data.sources.csv import read_parquet, table_examples
+    from data.sources.csv import read_parquet
+    from data.sources.table_rows import table_examples
 
     frame = read_parquet(options.path)
     return table_examples(frame, None, options, BadRecords(on_bad_record), f"parquet:{options.path}")
