@@ -58,12 +58,15 @@ def one_hot_targets(num_classes: int) -> Callable:
 
 
 def _label_tensor(examples: Examples):
-    """Labels as a tensor: class ids, multi-hot rows, mask paths, per-token id arrays (ragged), or boxes.
+    """Labels as a tensor: class ids, multi-hot rows, mask paths, per-token id arrays (ragged), boxes, or targets.
 
     Detection labels become Keras core box dicts of ragged tensors, one row per
-    image: {"boxes": float32 [N, (k), 4], "labels": int32 [N, (k)]}.
+    image: {"boxes": float32 [N, (k), 4], "labels": int32 [N, (k)]}. Raw table
+    targets: float32 numbers, or strings.
     """
     labels = examples.labels
+    if examples.kind == "columns":
+        return labels.astype("float32") if labels.dtype.kind == "f" else labels
     if examples.decode_label is not None:
         return labels.astype(str)
     if examples.kind == "detection":
@@ -78,7 +81,12 @@ def _label_tensor(examples: Examples):
 
 
 def _decoded(examples: Examples) -> tf.data.Dataset:
-    """(input, label) pairs: images (and masks) decoded, images and numbers as float32, text left as strings."""
+    """(input, label) pairs: images (and masks) decoded, images and numbers as float32, text left as strings.
+
+    A table's input is a dict of its columns: float32 numbers (NaN: missing) and strings ("": missing).
+    """
+    if examples.kind == "columns":
+        return tf.data.Dataset.from_tensor_slices((dict(examples.inputs), _label_tensor(examples)))
     ds = tf.data.Dataset.from_tensor_slices((examples.inputs, _label_tensor(examples)))
     if examples.decode_label is not None:
         ds = ds.map(lambda x, y: (x, examples.decode_label(y)), num_parallel_calls=AUTOTUNE)

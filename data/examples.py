@@ -1,6 +1,6 @@
 """What a source hands to the pipeline: examples, labels and how to decode them.
 
-Six kinds of examples share one container (`Examples.kind`):
+Seven kinds of examples share one container (`Examples.kind`):
 
 - image: images (N, H, W, C) uint8, or file paths (N,) with `decode`; labels (N,) class ids.
 - table: float32 features (N, F); labels (N,) class ids, or multi-hot (N, C).
@@ -14,6 +14,11 @@ Six kinds of examples share one container (`Examples.kind`):
 - segmentation: image paths (N,) with `decode`; labels an object array (N,) of
   mask paths with `decode_label` (path -> uint8 [H, W, 1] class ids); pixels
   equal to `ignore_index` (when set) belong to no class.
+- columns: a table's raw columns, a dict {name: (N,) array} with `columns`
+  {name: type} (`data.tabular.columns.COLUMN_TYPES`): numeric columns float32
+  with NaN where missing, the others object arrays of str with "" where missing;
+  labels the raw target values, float64 (N,) for a numeric target else an
+  object array of str, or class ids (N,) when `class_names` are given.
 
 Example:
     >>> import numpy as np
@@ -28,6 +33,10 @@ Example:
     >>> found = Examples(np.array(["a.png", "b.png"]), boxes, ["cat"], read, kind="detection", image_sizes=[[8, 8], [9, 7]])
     >>> found.labels[1]["boxes"].shape, found.input_shape, found.image_sizes[1].tolist()
     ((0, 4), (None, None, 3), [9, 7])
+    >>> table = Examples({"age": [31.0, np.nan], "city": ["Oslo", ""]}, np.array([1.5, 2.0]),
+    ...                  columns={"age": "numeric", "city": "categorical"})
+    >>> table.kind, table.size, table.labels.dtype, table.inputs["age"].dtype
+    ('columns', 2, dtype('float64'), dtype('float32'))
 """
 
 from __future__ import annotations
@@ -39,8 +48,8 @@ from typing import Literal
 
 import numpy as np
 
-Kind = Literal["image", "table", "text", "tokens", "detection", "segmentation"]
-KINDS = ("image", "table", "text", "tokens", "detection", "segmentation")
+Kind = Literal["image", "table", "text", "tokens", "detection", "segmentation", "columns"]
+KINDS = ("image", "table", "text", "tokens", "detection", "segmentation", "columns")
 
 
 @dataclass
@@ -51,13 +60,19 @@ class Examples:
         inputs: One row per example: images (N, H, W, C) as uint8, file paths
             (N,) as str when `decode` turns a path into an image, features
             (N, F) as float32, or texts (N,) as an object array of str (for
-            `tokens`, each sentence's tokens joined by a single space).
+            `tokens`, each sentence's tokens joined by a single space); for
+            `columns`, a dict of raw columns {name: (N,) array}, float32 (NaN:
+            missing) for numeric columns, object arrays of str ("": missing)
+            for the others.
         labels: Class ids (N,), int64; multi-hot (N, C) int64 for multi-label
             examples; for `tokens`, an object array (N,) of int64 arrays, the
             tag id of each token; for `detection`, an object array (N,) of
             dicts {"boxes": float32 (k, 4) xyxy pixels, "classes": int64 (k,)};
-            for `segmentation`, an object array (N,) of mask file paths.
-        class_names: Names of the class (or tag) ids, in id order.
+            for `segmentation`, an object array (N,) of mask file paths; for
+            `columns` without class names, the raw target values: float64
+            (N,) for numbers, else an object array (N,) of str.
+        class_names: Names of the class (or tag) ids, in id order; empty for
+            raw `columns` targets.
         decode: A TensorFlow function from one input to a float32 image in
             [0, 255]; None when `inputs` already are images (or are not images).
             For `detection` and `segmentation`: path -> uint8 [H, W, 3] image
@@ -67,22 +82,25 @@ class Examples:
         skipped: Bad records skipped under `on_bad_record: skip`.
         origin: Where the examples came from, for messages and tags.
         skipped_records: "<where>: <reason>" of each skipped record.
-        kind: "image", "table", "text", "tokens", "detection" or
-            "segmentation"; inferred from inputs and labels when not given
-            (`decode_label`: segmentation; object labels of dicts: detection;
-            other object labels: tokens; str inputs without `decode`: text;
-            images or `decode`: image; else table).
+        kind: "image", "table", "text", "tokens", "detection",
+            "segmentation" or "columns"; inferred from inputs and labels when
+            not given (dict inputs: columns; `decode_label`: segmentation;
+            object labels of dicts: detection; other object labels: tokens;
+            str inputs without `decode`: text; images or `decode`: image;
+            else table).
         image_sizes: (N, 2) int64, the (height, width) of each original image;
             set by detection and segmentation sources, else None.
         decode_label: For `segmentation`, a TensorFlow function from a mask
             path to uint8 [H, W, 1] class ids; else None.
         ignore_index: For `segmentation`, the mask value (e.g. 255) of pixels
             that belong to no class and count in no loss or metric; else None.
+        columns: For `columns`, the type of each column {name: type}, with
+            exactly the keys of `inputs`; else None.
     """
 
-    inputs: np.ndarray
+    inputs: np.ndarray | dict[str, np.ndarray]
     labels: np.ndarray
-    class_names: list[str]
+    class_names: list[str] = field(default_factory=list)
     decode: Callable | None = None
     image_shape: tuple[int, int, int] | None = None
     skipped: int = 0
@@ -92,18 +110,25 @@ class Examples:
     image_sizes: np.ndarray | None = None
     decode_label: Callable | None = None
     ignore_index: int | None = None
+    columns: dict[str, str] | None = None
 
     def __post_init__(self):
         if self.kind is None:
             self.kind = _infer_kind(self)
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        if (self.kind == "columns") != isinstance(self.inputs, dict):
+            raise ValueError("columns examples take a dict of columns as inputs, and only they do")
+        if self.kind == "columns":
+            self.inputs, self.columns = _checked_columns(self.inputs, self.columns)
+            if not self.class_names:
+                self.labels = _raw_targets(self.labels)
         if self.kind in ("text", "tokens"):
             self.inputs = np.asarray(self.inputs, dtype=object).reshape(-1)
         if self.image_sizes is not None:
             self.image_sizes = np.asarray(self.image_sizes, dtype="int64").reshape(-1, 2)
-            if len(self.image_sizes) != len(self.inputs):
-                raise ValueError(f"{len(self.inputs)} inputs but {len(self.image_sizes)} image sizes")
+            if len(self.image_sizes) != self.size:
+                raise ValueError(f"{self.size} inputs but {len(self.image_sizes)} image sizes")
         if self.kind in ("detection", "segmentation"):
             self.inputs = np.asarray(self.inputs, dtype=str).reshape(-1)
             if self.decode is None:
@@ -121,7 +146,7 @@ class Examples:
             for i, (sentence, tags) in enumerate(zip(self.inputs, self.labels)):
                 if len(tags) != len(sentence.split(" ")):
                     raise ValueError(f"example {i}: {len(sentence.split(' '))} tokens but {len(tags)} tags")
-        else:
+        elif self.kind != "columns" or self.class_names:
             self.labels = np.asarray(self.labels, dtype="int64")
             if self.labels.ndim == 2 and self.labels.shape[1] != len(self.class_names):
                 raise ValueError(
@@ -129,13 +154,25 @@ class Examples:
                 )
             if self.labels.ndim not in (1, 2):
                 raise ValueError(f"labels must be class ids (N,) or multi-hot (N, C), got shape {self.labels.shape}")
-        if len(self.inputs) != len(self.labels):
-            raise ValueError(f"{len(self.inputs)} inputs but {len(self.labels)} labels")
+        if self.size != len(self.labels):
+            raise ValueError(f"{self.size} inputs but {len(self.labels)} labels")
+
+    @property
+    def size(self) -> int:
+        """The number of examples (rows of a table).
+
+        Example:
+            >>> Examples({"x": np.zeros(3, "float32")}, np.zeros(3), columns={"x": "numeric"}).size
+            3
+        """
+        if isinstance(self.inputs, dict):
+            return len(next(iter(self.inputs.values())))
+        return len(self.inputs)
 
     @property
     def input_shape(self) -> tuple[int, ...]:
-        """Shape of one decoded example; () for texts and sentences."""
-        if self.kind in ("text", "tokens"):
+        """Shape of one decoded example; () for texts, sentences and a table's columns (each a scalar)."""
+        if self.kind in ("text", "tokens", "columns"):
             return ()
         if self.kind in ("detection", "segmentation") and not self.image_shape:
             return (None, None, 3)
@@ -151,13 +188,17 @@ class Examples:
         return self.labels.ndim == 2
 
     def subset(self, indices: np.ndarray) -> Examples:
-        """The examples at `indices`, sharing decode, class names and kind."""
+        """The examples at `indices`, sharing decode, class names, kind and column types."""
         indices = np.asarray(indices, dtype="int64")
+        if isinstance(self.inputs, dict):
+            inputs = {name: values[indices] for name, values in self.inputs.items()}
+        else:
+            inputs = self.inputs[indices]
         return Examples(
-            self.inputs[indices], self.labels[indices], self.class_names, self.decode,
+            inputs, self.labels[indices], self.class_names, self.decode,
             self.image_shape, 0, self.origin, kind=self.kind,
             image_sizes=None if self.image_sizes is None else self.image_sizes[indices],
-            decode_label=self.decode_label, ignore_index=self.ignore_index,
+            decode_label=self.decode_label, ignore_index=self.ignore_index, columns=self.columns,
         )
 
 
@@ -230,7 +271,53 @@ def class_ids(keys: Sequence) -> tuple[list[str], Callable]:
     return names, lambda key: ids[str(key)]
 
 
+def _checked_columns(inputs: dict, columns: dict | None) -> tuple[dict, dict]:
+    """Columns as 1-D float32 (numeric) or object-of-str arrays of one length, and their types, checked."""
+    from data.tabular.columns import COLUMN_TYPES
+
+    if not inputs:
+        raise ValueError("columns examples need at least one column")
+    if columns is None or set(columns) != set(inputs):
+        raise ValueError(
+            f"`columns` must give the type of each input column exactly: inputs have {sorted(inputs)}, "
+            f"columns {None if columns is None else sorted(columns)}"
+        )
+    out, length, first = {}, None, None
+    for name, values in inputs.items():
+        kind = columns[name]
+        if kind not in COLUMN_TYPES:
+            raise ValueError(f"column {name!r}: type must be one of {', '.join(COLUMN_TYPES)}, got {kind!r}")
+        if kind == "numeric":
+            values = np.asarray(values, dtype="float32")
+        else:
+            values = np.asarray(values)
+            if values.dtype != object:
+                values = values.astype(str).astype(object)
+        if values.ndim != 1:
+            raise ValueError(f"column {name!r} must be 1-D (one value per row), got shape {values.shape}")
+        if length is None:
+            length, first = len(values), name
+        elif len(values) != length:
+            raise ValueError(f"column {name!r} has {len(values)} rows but column {first!r} has {length}")
+        out[name] = values
+    return out, dict(columns)
+
+
+def _raw_targets(labels) -> np.ndarray:
+    """Raw target values (N,): float64 for numbers, else an object array of str ("true"/"false" for booleans)."""
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"raw targets must be 1-D (one value per row), got shape {labels.shape}")
+    if labels.dtype.kind in "iuf":
+        return labels.astype("float64")
+    out = np.empty(len(labels), dtype=object)
+    out[:] = [("true" if v else "false") if isinstance(v, (bool, np.bool_)) else str(v) for v in labels.tolist()]
+    return out
+
+
 def _infer_kind(examples: Examples) -> str:
+    if isinstance(examples.inputs, dict):
+        return "columns"
     labels = examples.labels
     if examples.decode_label is not None:
         return "segmentation"

@@ -16,7 +16,8 @@ def fingerprint(examples: Examples) -> str:
     """sha256 hex of class names, labels and inputs (array bytes, or each file's bytes for paths), in order.
 
     Inputs are file paths when they are strings and `examples.decode` is set;
-    other strings are hashed as texts.
+    other strings are hashed as texts. A table's columns are hashed by name
+    (sorted), type and values; raw targets (numbers or strings) as they are.
 
     Example:
         >>> fingerprint(load_sklearn(SklearnOptions(name="digits")))[:12]  # doctest: +SKIP
@@ -29,7 +30,9 @@ def fingerprint(examples: Examples) -> str:
 
     digest = hashlib.sha256()
     digest.update(json.dumps(list(examples.class_names)).encode())
-    if examples.decode_label is not None:  # mask files
+    if examples.kind == "columns" and examples.labels.dtype != "int64":  # raw targets
+        _hash_values(digest, examples.labels)
+    elif examples.decode_label is not None:  # mask files
         _hash_files(digest, examples.labels)
     elif examples.labels.dtype == object:  # per-token tags, or per-image boxes and classes
         for row in examples.labels:
@@ -39,6 +42,12 @@ def fingerprint(examples: Examples) -> str:
     else:
         digest.update(np.ascontiguousarray(examples.labels, dtype="<i8").tobytes())
     inputs = examples.inputs
+    if isinstance(inputs, dict):  # a table's columns
+        digest.update(b"columns")
+        for name in sorted(inputs):
+            digest.update(json.dumps([name, examples.columns[name]]).encode())
+            _hash_values(digest, inputs[name])
+        return digest.hexdigest()
     if inputs.dtype.kind in "USO" and examples.decode is not None:  # file paths: hash what they hold
         _hash_files(digest, inputs)
     elif inputs.dtype.kind in "USO":  # texts
@@ -50,6 +59,22 @@ def fingerprint(examples: Examples) -> str:
         digest.update(f"{inputs.dtype.str}{inputs.shape}".encode())
         digest.update(np.ascontiguousarray(inputs).tobytes())
     return digest.hexdigest()
+
+
+def _hash_values(digest, values) -> None:
+    """Fold a 1-D array into `digest`: strings length-prefixed as UTF-8, numbers as bytes (one NaN for all NaNs)."""
+    import numpy as np
+
+    if values.dtype.kind in "USO":
+        digest.update(b"strings")
+        for value in values:
+            data = value if isinstance(value, bytes) else str(value).encode()
+            digest.update(len(data).to_bytes(8, "little") + data)
+        return
+    values = np.ascontiguousarray(values)
+    if values.dtype.kind == "f":
+        values = np.where(np.isnan(values), np.nan, values).astype(values.dtype)
+    digest.update(f"{values.dtype.str}{values.shape}".encode() + values.tobytes())
 
 
 def _hash_files(digest, paths) -> None:

@@ -1,8 +1,9 @@
 """Seeded train / validation / test split of a source's examples, stratified by class.
 
 Only class ids (N,) are stratified; multi-hot labels (multi-label text or
-tables) and per-token tags (token classification) are split at random,
-without stratification and without a word, whatever `stratify` says.
+tables), per-token tags (token classification) and raw table targets (numbers
+or strings, before a task encodes them) are split at random, without
+stratification and without a word, whatever `stratify` says.
 
 Example:
     >>> import numpy as np
@@ -25,7 +26,7 @@ def split_examples(
     `validation` and `test` are shares of all examples; a share of 0 gives an
     empty part. With `stratify`, every part keeps the class proportions, and a
     class with fewer examples than non-empty parts is an error. `stratify` is
-    ignored (the split is random) unless the labels are class ids (N,).
+    ignored (the split is random) unless the labels are integer class ids (N,).
 
     Example:
         >>> train, val, test = split_examples(examples, validation=0.1, test=0.1, seed=42)  # doctest: +SKIP
@@ -39,7 +40,7 @@ def split_examples(
     parts = 1 + (validation > 0) + (test > 0)
     if count < parts:
         raise ValueError(f"cannot split {count} examples into {parts} non-empty parts")
-    stratify = stratify and examples.labels.ndim == 1 and examples.labels.dtype != object
+    stratify = stratify and examples.labels.ndim == 1 and examples.labels.dtype.kind in "iu"
     if stratify and parts > 1:
         ids, counts = np.unique(examples.labels, return_counts=True)
         for label, n in zip(ids.tolist(), counts.tolist()):

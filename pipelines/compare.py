@@ -20,6 +20,7 @@ import io
 import json
 from dataclasses import dataclass, field
 
+from pipelines import tags as tag
 from pipelines.tracking import RUN_LEVEL_PREFIXES
 
 IGNORED_PARAMS = frozenset({"training.work_dir", "tracking.run_name"})
@@ -135,7 +136,7 @@ def find_runs(client, experiment: str | None = None, run_ids: list[str] = ()) ->
         raise ValueError("name an experiment (--experiment) or runs (--runs)")
     runs = [run for run in client.search_runs([found.experiment_id], max_results=50000,
                                               order_by=["attributes.start_time ASC"])
-            if "kpipe.sweep" not in run.data.tags]
+            if tag.SWEEP not in run.data.tags]
     if not runs:
         raise ValueError(f"experiment {experiment!r} has no runs to compare")
     return runs
@@ -146,14 +147,37 @@ def _history(client, run, keys: list[str]) -> dict[str, list[tuple[int, float]]]
             for key in keys if key in run.data.metrics}
 
 
-def compare_runs(client, runs: list, metric: str = "val_accuracy", mode: str | None = None) -> Comparison:
+def task_metric(runs: list) -> tuple[str, str]:
+    """The validation metric and direction of the task the runs trained (their `kpipe.task` tag).
+
+    Example:
+        >>> task_metric([])
+        ('val_loss', 'min')
+    """
+    from pipelines import components  # noqa: F401  (fills the registries)
+    from pipelines import registry
+
+    names = {run.data.tags.get(tag.TASK) for run in runs} & set(registry.tasks.names())
+    if len(names) != 1:
+        return "val_loss", "min"
+    task = registry.tasks.get(names.pop()).build
+    return f"val_{task.metric}", task.direction
+
+
+def compare_runs(client, runs: list, metric: str | None = None, mode: str | None = None) -> Comparison:
     """The comparison of `runs` on `metric` (higher is better unless `mode` is 'min' or it is a loss).
+
+    Without a metric, the runs' task's metric on the validation split (val_accuracy
+    for classifiers), or val_loss when the runs trained several tasks.
 
     Example:
         >>> comparison = compare_runs(client, find_runs(client, "digits"), "val_accuracy")  # doctest: +SKIP
         >>> comparison.varying                                                           # doctest: +SKIP
         ['model.head.dropout', 'training.optimizer.learning_rate']
     """
+    if metric is None:
+        metric, task_mode = task_metric(runs)
+        mode = mode or task_mode
     mode = mode or direction(metric)
     curve = curve_metric(metric)
     rows = []
@@ -167,7 +191,7 @@ def compare_runs(client, runs: list, metric: str = "val_accuracy", mode: str | N
         rows.append(RunRow(
             run_id=info.run_id, run_name=info.run_name or "", status=info.status, params=dict(data.params),
             metrics=metrics, duration_s=(info.end_time - info.start_time) / 1000 if info.end_time else None,
-            export_version=data.tags.get("kpipe.export_version"), history=history,
+            export_version=data.tags.get(tag.EXPORT_VERSION), history=history,
         ))
     with_params = [row for row in rows if row.params]
     keys = sorted({key for row in with_params for key in row.params} - IGNORED_PARAMS)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-HISTORY_TAG = "kpipe.alias_history.{alias}"
+from pipelines import tags as tag
 
 
 class PromotionError(ValueError):
@@ -55,12 +55,12 @@ def _export_of(run, base_path: str | Path | None) -> Path:
     run_id, tags = run.info.run_id, run.data.tags
     if run.info.status != "FINISHED":
         raise PromotionError(f"run {run_id} is {run.info.status}; only a FINISHED run can be promoted")
-    if tags.get("kpipe.export_gate") == "failed":
-        raise PromotionError(f"run {run_id} failed its export gate ({tags.get('kpipe.export_gate_reason', '?')}); "
+    if tags.get(tag.EXPORT_GATE) == "failed":
+        raise PromotionError(f"run {run_id} failed its export gate ({tags.get(tag.EXPORT_GATE_REASON, '?')}); "
                              "it has no export to promote")
-    if "kpipe.export_path" not in tags:
+    if tag.EXPORT_PATH not in tags:
         raise PromotionError(f"run {run_id} has no export to promote (export.enabled was false?)")
-    path = Path(tags["kpipe.export_path"])
+    path = Path(tags[tag.EXPORT_PATH])
     if base_path is not None:
         path = Path(base_path) / path.parent.name / path.name
     if not path.is_dir():
@@ -89,14 +89,14 @@ def _registry_version(client, name: str, run, export_path: Path) -> str:
         client.get_registered_model(name)
     except MlflowException:
         client.create_registered_model(name, description=f"kpipe exports of {name}; aliases follow kpipe promote")
-    tags = {"kpipe.export_path": str(export_path), "kpipe.export_version": export_path.name}
+    tags = {tag.EXPORT_PATH: str(export_path), tag.EXPORT_VERSION: export_path.name}
     version = client.create_model_version(name, source=model.model_uri, run_id=run.info.run_id, tags=tags,
                                           model_id=model.model_id)
     return str(version.version)
 
 
 def _history(client, name: str, alias: str) -> list[str]:
-    text = client.get_registered_model(name).tags.get(HISTORY_TAG.format(alias=alias), "")
+    text = client.get_registered_model(name).tags.get(tag.alias_history(alias), "")
     return [version for version in text.split(",") if version]
 
 
@@ -105,7 +105,7 @@ def _point(client, name: str, alias: str, version: str, history: list[str], run_
     from serving.config import write_models_config
 
     client.set_registered_model_alias(name, alias, version)
-    client.set_registered_model_tag(name, HISTORY_TAG.format(alias=alias), ",".join(history))
+    client.set_registered_model_tag(name, tag.alias_history(alias), ",".join(history))
     config = write_models_config(export_path.parent.parent, container_base,
                                  labels={name: {alias: int(export_path.name)}})
     return Promotion(name, alias, version, run_id, int(export_path.name), export_path, config)
@@ -142,8 +142,8 @@ def promoted_model(client, alias: str = "champion") -> str:
         >>> promoted_model(client, "champion")   # doctest: +SKIP
         'digits'
     """
-    tag = HISTORY_TAG.format(alias=alias)
-    names = sorted(m.name for m in client.search_registered_models(max_results=1000) if m.tags.get(tag))
+    history = tag.alias_history(alias)
+    names = sorted(m.name for m in client.search_registered_models(max_results=1000) if m.tags.get(history))
     if len(names) != 1:
         found = f"several ({', '.join(names)}); name one with --model" if names else "none"
         raise PromotionError(f"models promoted as {alias!r}: {found}")
@@ -170,7 +170,7 @@ def rollback(client, alias: str = "champion", model_name: str | None = None, bas
                              f"(promotions: {', '.join(history) or 'none'})")
     history.pop()
     target = client.get_model_version(name, history[-1])
-    export_path = Path(target.tags["kpipe.export_path"])
+    export_path = Path(target.tags[tag.EXPORT_PATH])
     if base_path is not None:
         export_path = Path(base_path) / name / export_path.name
     if not export_path.is_dir():

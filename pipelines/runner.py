@@ -9,7 +9,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -19,8 +18,10 @@ from typing import Any
 import yaml
 
 from pipelines import registry
+from pipelines import tags as tag
 from pipelines.spec import Spec, keyed
 from pipelines.spec_loading import load_spec
+from pipelines.work_state import WorkState
 
 
 @dataclass
@@ -39,6 +40,7 @@ class RunResult:
     failed_gates: list[str] = field(default_factory=list)
     tracking_uri: str | None = None
     skipped_records: int = 0
+    verdicts: list[str] = field(default_factory=list)
     model: Any = None
     preprocess: Any = None
 
@@ -59,18 +61,9 @@ def _library_versions() -> dict[str, str]:
     return found
 
 
-class RunState:
-    """The run id of an unfinished run, in `<work_dir>/run.json`, for `--resume`."""
-
-    def __init__(self, work_dir: Path):
-        self.path = work_dir / "run.json"
-
-    def run_id(self) -> str | None:
-        return json.loads(self.path.read_text()).get("run_id") if self.path.exists() else None
-
-    def save(self, run_id: str | None) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps({"run_id": run_id}))
+def run_state(work_dir: Path) -> WorkState:
+    """`<work_dir>/run.json`: `{"run_id": ...}` of the unfinished run, for `--resume`; gone once it finishes."""
+    return WorkState(work_dir / "run.json")
 
 
 def _work_dir(spec: Spec, resume: bool) -> Path:
@@ -80,7 +73,7 @@ def _work_dir(spec: Spec, resume: bool) -> Path:
     work_dir = Path(spec.training.work_dir) / spec.name
     if not chief:
         work_dir = work_dir / f"worker-{index}"
-    if resume and not (work_dir / "run.json").exists():
+    if resume and not run_state(work_dir).exists():
         raise ResumeError(f"--resume: no unfinished run of {spec.name!r} in {work_dir}")
     if not resume and work_dir.exists():
         shutil.rmtree(work_dir)
@@ -102,20 +95,16 @@ def run(spec: Spec | str | Path | dict, *, overrides: list[str] = (), resume: bo
 
     chief, _ = worker_role()
     work_dir = _work_dir(spec, resume)
-    state = RunState(work_dir)
+    state = run_state(work_dir)
     uri = resolve_tracking_uri(spec.tracking.tracking_uri) if spec.tracking.enabled and chief else None
     tracker = Tracker(uri, spec.experiment, enabled=spec.tracking.enabled and chief)
-    tags = {"kpipe.spec_name": spec.name, "kpipe.task": spec.task, **spec.tracking.tags, **(tags or {})}
-    run_id = tracker.start(spec.tracking.run_name or spec.name, tags, resume_run_id=state.run_id() if resume else None,
-                           parent_run_id=parent_run_id)
-    state.save(run_id)
-    try:
+    tags = {tag.SPEC_NAME: spec.name, tag.TASK: spec.task, **spec.tracking.tags, **(tags or {})}
+    with tracker.running(spec.tracking.run_name or spec.name, tags,
+                         resume_run_id=state.get("run_id") if resume else None,
+                         parent_run_id=parent_run_id) as run_id:
+        state.update(run_id=run_id)
         result = _pipeline(spec, tracker, work_dir, resume, chief, list(callbacks))
-    except BaseException as error:
-        tracker.finish("KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED", error)
-        raise
-    tracker.finish("FINISHED")
-    state.path.unlink(missing_ok=True)
+    state.clear()
     result.run_id, result.tracking_uri = run_id, uri
     return result
 
@@ -130,7 +119,7 @@ def _log_setup(tracker, spec: Spec, examples, splits, fingerprint: str) -> None:
     tags.update({
         "data.fingerprint": fingerprint,
         "data.origin": examples.origin,
-        "data.classes": ",".join(examples.class_names),
+        **({"data.classes": ",".join(examples.class_names)} if examples.class_names else {}),
         "data.skipped_records": examples.skipped,
     })
     tracker.set_tags(tags)
@@ -163,16 +152,19 @@ def prepare_data(spec: Spec) -> PreparedData:
     if examples.skipped:
         print(f"Skipped {examples.skipped} bad record(s): {', '.join(examples.skipped_records[:5])}", file=sys.stderr)
     task = registry.tasks.get(spec.task).build(spec)
+    examples = task.read_targets(examples)
     task.check(examples)
     split = spec.data.split
-    splits = split_examples(examples, split.validation, split.test, seed=spec.seed, stratify=split.stratify)
+    splits = split_examples(examples, split.validation, split.test, seed=spec.seed,
+                            stratify=split.stratify and task.stratify)
+    task.prepare(examples, splits[0])
     stages = []
     for index, item in enumerate(spec.stages):
         name, options = keyed(item)
         stages.append(registry.stages.get(name).build(options, seed=spec.seed + index))
     datasets = build_datasets(
         *splits, stages, batch_size=spec.data.batch_size, seed=spec.seed, cache=spec.data.cache,
-        shuffle_buffer=spec.data.shuffle_buffer, targets=task.targets(examples.num_classes),
+        shuffle_buffer=spec.data.shuffle_buffer, targets=task.targets(),
         target_key=task.target_key, batcher=task.batcher,
     )
     return PreparedData(examples, splits, datasets, task)
@@ -184,17 +176,18 @@ def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool, ex
 
     from data.fingerprint import fingerprint
     from models.backbones import build_backbone
-    from pipelines import plots
+    from models import plots
     from pipelines.strategy import select_precision, select_strategy
     from pipelines.tracking import epoch_logger
-    from pipelines.training import class_weights, train
+    from models.tasks.base import Evaluation
+    from pipelines.training import train
 
     keras.utils.set_random_seed(spec.seed)
     strategy = select_strategy(spec.training.strategy)
     precision = select_precision(spec.training.mixed_precision, strategy)
     keras.mixed_precision.set_dtype_policy(precision)
-    tracker.set_tags({"kpipe.strategy": type(strategy).__name__, "kpipe.replicas": strategy.num_replicas_in_sync,
-                      "kpipe.precision": precision})
+    tracker.set_tags({tag.STRATEGY: type(strategy).__name__, tag.REPLICAS: strategy.num_replicas_in_sync,
+                      tag.PRECISION: precision})
 
     prepared = prepare_data(spec)
     examples, datasets, task = prepared.examples, prepared.datasets, prepared.task
@@ -207,11 +200,11 @@ def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool, ex
     with strategy.scope():
         backbone = build_backbone(spec.model.backbone, task.backbone_input_shape(datasets.model_input_shape),
                                   vocabulary_size=datasets.vocabulary_size)
-        model = task.build_model(backbone, datasets.model_input_shape, examples.num_classes)
+        model = task.build_model(backbone, datasets.model_input_shape)
     keras_history = train(
         spec, task, model, backbone, datasets, work_dir,
         callbacks=[epoch_logger(tracker), *extra_callbacks],
-        class_weight=class_weights(spec, train_examples.labels, examples.num_classes),
+        class_weight=task.class_weight(train_examples),
         strategy=strategy, resuming=resume,
     )
     history = tracker.metric_history() or keras_history
@@ -219,12 +212,18 @@ def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool, ex
 
     held_out, held_out_examples = ((datasets.test, test_examples) if datasets.test is not None
                                    else (datasets.validation, validation_examples))
-    metrics, figures = ((task.evaluate(model, held_out, examples.class_names, train_examples.labels))
-                        if held_out is not None else ({}, {}))
+    evaluation = (task.evaluate(model, held_out, train_examples, held_out_examples)
+                  if held_out is not None else Evaluation())
+    metrics = evaluation.metrics
     tracker.log_metrics(metrics)
-    for name, figure in figures.items():
+    for name, figure in evaluation.figures.items():
         tracker.log_figure(figure, name)
-    result = RunResult(None, metrics, skipped_records=examples.skipped, model=model, preprocess=datasets.preprocess)
+    for name, text in evaluation.tables.items():
+        tracker.log_text(text, name)
+    if evaluation.verdicts:
+        tracker.log_text("\n".join(evaluation.verdicts) + "\n", "verdicts.txt")
+    result = RunResult(None, metrics, skipped_records=examples.skipped, model=model, preprocess=datasets.preprocess,
+                       verdicts=evaluation.verdicts)
     if chief and spec.export.enabled and held_out is not None:
         result.export_path, result.failed_gates = _export(spec, task, model, datasets, held_out_examples, metrics,
                                                            tracker)
@@ -244,16 +243,18 @@ def _log_stage_assets(tracker, assets: dict, work_dir: Path) -> None:
 
 
 def _export(spec, task, model, datasets, examples, metrics, tracker):
+    """Check the export gates on `metrics`, then write a version: (its path, []) or (None, failed gates)."""
+    from pipelines.gates import failed_gates
     from serving.export import export_for_serving
 
-    exported = export_for_serving(spec, task, model, datasets, examples, metrics)
-    tracker.log_metrics(exported.parity)
-    if exported.failed_gates:
-        reason = "; ".join(exported.failed_gates)
-        tracker.set_tags({"kpipe.export_gate": "failed", "kpipe.export_gate_reason": reason})
+    failures = failed_gates(spec.export.gates, metrics)
+    if failures:
+        reason = "; ".join(failures)
+        tracker.set_tags({tag.EXPORT_GATE: "failed", tag.EXPORT_GATE_REASON: reason})
         print(f"Export gate failed, no version written: {reason}", file=sys.stderr)
-        return None, exported.failed_gates
+        return None, failures
+    exported = export_for_serving(spec, task, model, datasets, examples)
+    tracker.log_metrics(exported.parity)
     version = exported.path.name
-    tracker.set_tags({"kpipe.export_gate": "passed", "kpipe.export_path": str(exported.path),
-                      "kpipe.export_version": version})
+    tracker.set_tags({tag.EXPORT_GATE: "passed", tag.EXPORT_PATH: str(exported.path), tag.EXPORT_VERSION: version})
     return exported.path, []

@@ -24,7 +24,7 @@ from pydantic_core import PydanticCustomError
 from pipelines import registry
 from pipelines.options import Fraction, Name, NonNegativeInt, Options, PositiveFloat, PositiveInt
 from pipelines.spec_errors import TaggedUnion
-from serving.gates import parse_gate
+from pipelines.gates import parse_gate
 
 SPEC_VERSION = 1
 
@@ -56,47 +56,6 @@ class DataSpec(Options):
     )
 
 
-class DetectionSpec(Options):
-    """object_detection: which detector sits on the backbone and how its boxes are kept.
-
-    Example (YAML):
-        model: {head: {detection: {detector: yolov8, confidence_threshold: 0.1, max_detections: 20}}}
-    """
-
-    detector: Literal["auto", "yolov8", "retinanet"] = Field(
-        "auto", description="yolov8 (keras-cv YOLOV8Detector: a keras_cv YOLOV8Backbone or CSPDarkNetBackbone), "
-                            "retinanet (keras-hub RetinaNetObjectDetector: a keras_hub RetinaNetBackbone), or auto: "
-                            "the one the backbone fits."
-    )
-    nms_iou_threshold: Fraction = Field(
-        0.5, gt=0, description="Non-max suppression: a box overlapping a better one by more IoU is dropped."
-    )
-    confidence_threshold: Fraction = Field(
-        0.2, description="Detections scoring below this are dropped (in training's mAP and in the export)."
-    )
-    max_detections: int = Field(100, ge=1, le=1000, description="Most detections kept per image.")
-    fpn_depth: int = Field(2, ge=1, le=3, description="yolov8: depth of the CSP blocks of its feature pyramid.")
-
-
-class HeadSpec(Options):
-    """The task head put on top of the backbone."""
-
-    pooling: Literal["avg", "max", "flatten", "cls"] = Field(
-        "avg", description="How backbone features become one vector: avg/max (masked for text), flatten, "
-                           "or cls (the first token's vector; text only). Token classification does not pool."
-    )
-    hidden_units: list[PositiveInt] = Field(default_factory=list, description="Dense layers before the output.")
-    dropout: Fraction = 0.0
-    label_smoothing: Fraction = 0.0
-    multi_label: bool = Field(
-        False, description="text_classification: several labels per example (sigmoid outputs, binary "
-                           "cross-entropy); the source gives them with data.source.label_separator."
-    )
-    detection: DetectionSpec | None = Field(
-        None, description="object_detection: detector and non-max suppression settings (defaults when unset)."
-    )
-
-
 class TrainableSpec(Options):
     """Which weights train, and when a frozen backbone is unfrozen."""
 
@@ -119,7 +78,9 @@ class ModelSpec(Options):
     """Backbone, head and what trains."""
 
     backbone: "BackboneSpec"
-    head: HeadSpec = Field(default_factory=HeadSpec)
+    head: Options = Field(
+        default_factory=Options, description="The task's head; its keys depend on `task` (see `kpipe components`)."
+    )
     trainable: TrainableSpec = Field(default_factory=TrainableSpec)
 
 
@@ -131,7 +92,9 @@ class TrainingSpec(Options):
     optimizer: "OptimizerSpec" = Field({"name": "adam"}, validate_default=True)
     schedule: "ScheduleSpec" = Field({"name": "constant"}, validate_default=True)
     loss: str = Field("auto", description="'auto' lets the task choose, else a Keras loss name.")
-    metrics: list[str] = Field(default_factory=lambda: ["accuracy"])
+    metrics: Optional[list[str]] = Field(
+        None, description="Keras metric names tracked every epoch; default: the task's own metrics."
+    )
     callbacks: list["CallbackSpec"] = Field(default_factory=list)
     class_weight: Union[Literal["balanced"], dict[NonNegativeInt, PositiveFloat], None] = None
     strategy: Literal["auto", "cpu", "gpu", "mirrored", "multi_worker", "tpu"] = "auto"
@@ -236,7 +199,8 @@ class SweepSpec(Options):
         "training.optimizer.learning_rate: {type: float, min: 1.0e-4, max: 1.0e-2, sampling: log}.",
     )
     metric: Optional[str] = Field(
-        None, description="Metric to optimize; defaults to the first export gate's metric, else test_accuracy."
+        None, description="Metric to optimize; defaults to the first export gate's metric, else the task's metric "
+                      "on the test split (test_accuracy for classifiers)."
     )
     mode: Optional[Literal["max", "min"]] = Field(
         None, description="Whether higher or lower is better; defaults from the gate, else min for *loss, else max."
@@ -372,16 +336,39 @@ def _backbone_union() -> Any:
     return _union("backbone", members, tag_of, lambda v: v)
 
 
+def _task_specs() -> dict[str, type[Spec]]:
+    """One Spec model per registered task, whose `model.head` is that task's head options.
+
+    A spec whose `task` is missing or unknown is checked by the plain `Spec`, so the
+    error names `task` and the registered names.
+    """
+    members: dict[str, type[Spec]] = {}
+    for c in registry.tasks:
+        model = create_model(
+            f"{_camel(c.name)}ModelSpec", __base__=ModelSpec, __doc__=ModelSpec.__doc__,
+            head=(c.options, Field(default_factory=c.options, description=f"The {c.name} head.")),
+        )
+        members[c.name] = create_model(
+            f"{_camel(c.name)}Spec", __base__=Spec, __doc__=c.summary,
+            task=(Literal[c.name], Field(description="What the pipeline learns.")), model=(model, ...),
+        )
+    head = create_model("AnyHeadModelSpec", __base__=ModelSpec, head=(dict[str, Any], Field(default_factory=dict)))
+    members[""] = create_model("Spec", __base__=Spec, __doc__=Spec.__doc__, model=(head, ...))
+    return members
+
+
 @functools.cache
 def spec_model() -> type[Spec]:
     """The Spec model with every registered component resolved.
 
+    Components register when their modules are imported (`pipelines.components`
+    imports them all); build the model after that.
+
     Example:
+        >>> import pipelines.components
         >>> spec_model().model_json_schema()["title"]
         'Spec'
     """
-    from pipelines import components  # noqa: F401  (fills the registries)
-
     namespace: dict[str, Any] = {}
     namespace["AugmentationSpec"] = _keyed_union(registry.augmentations)
     for reg in registry.ALL.values():
@@ -397,3 +384,28 @@ def spec_model() -> type[Spec]:
     for model in (DataSpec, ModelSpec, TrainingSpec, Spec):
         model.model_rebuild(force=True, _types_namespace=namespace)
     return Spec
+
+
+@functools.cache
+def spec_union() -> Any:
+    """The spec as pydantic validates it: one member per task, picked by `task`.
+
+    Example:
+        >>> import pipelines.components
+        >>> from pydantic import TypeAdapter
+        >>> spec = TypeAdapter(spec_union()).validate_python(yaml.safe_load(open("pipelines/specs/digits.yaml")))  # doctest: +SKIP
+        >>> type(spec.model.head).__name__                                                                        # doctest: +SKIP
+        'PooledHead'
+    """
+    spec_model()
+    members = _task_specs()
+
+    def tag_of(value: Any) -> str:
+        task = value.get("task") if isinstance(value, dict) else getattr(value, "task", None)
+        return task if isinstance(task, str) and task in members else ""
+
+    return Annotated[
+        Union[tuple(Annotated[model, Tag(tag)] for tag, model in members.items())],
+        Discriminator(tag_of),
+        TaggedUnion("task", members),
+    ]

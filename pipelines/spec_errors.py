@@ -5,12 +5,11 @@ this module turns them into the path a person sees in their YAML file, and
 suggests the closest valid key for typos.
 
 Example:
-    >>> from pipelines.spec import spec_model
-    >>> from pydantic import ValidationError
+    >>> from pipelines.spec_loading import validate_spec
     >>> try:
-    ...     spec_model().model_validate({"name": "x"})
-    ... except ValidationError as error:
-    ...     print(problems_from(error, spec_model())[0])
+    ...     validate_spec({"name": "x"})
+    ... except SpecError as error:
+    ...     print(error.problems[0])
     task: required key missing
 """
 

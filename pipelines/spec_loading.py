@@ -8,13 +8,15 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from pipelines.spec import Spec, spec_model
+from pipelines import components  # noqa: F401  (fills the registries)
+from pipelines.spec import Spec, spec_union
 from pipelines.spec_errors import Problem, SpecError, problems_from
 
 
@@ -76,11 +78,15 @@ def apply_override(data: dict[str, Any], override: str) -> None:
 
 def validate_spec(data: dict[str, Any], source: str = "spec") -> Spec:
     """A validated Spec from a mapping; SpecError lists every problem at once."""
-    model = spec_model()
     try:
-        return model.model_validate(data)
+        return _adapter().validate_python(data)
     except ValidationError as error:
-        raise SpecError(problems_from(error, model), source) from None
+        raise SpecError(problems_from(error, spec_union()), source) from None
+
+
+@functools.cache
+def _adapter() -> TypeAdapter:
+    return TypeAdapter(spec_union())
 
 
 def load_spec(spec: str | Path | dict[str, Any], overrides: list[str] = ()) -> Spec:

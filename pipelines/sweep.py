@@ -21,18 +21,20 @@ Example:
 from __future__ import annotations
 
 import copy
-import json
 import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines import registry
+from pipelines import tags as tag
 from pipelines.compare import direction
-from pipelines.runner import ResumeError
+from pipelines.gates import parse_gate
+from pipelines.runner import ResumeError, run_state
 from pipelines.search import SearchPlan, build_search, trial_key
 from pipelines.spec import Spec
 from pipelines.spec_loading import load_spec
-from serving.gates import parse_gate
+from pipelines.work_state import WorkState
 
 
 @dataclass
@@ -71,8 +73,9 @@ def objective(spec: Spec, metric: str | None = None, mode: str | None = None) ->
     """The metric a sweep optimizes and whether higher ('max') or lower ('min') is better.
 
     The metric is the one given, else `sweep.metric`, else the first export gate's metric,
-    else test_accuracy; the mode is the one given, else `sweep.mode`, else the gate's
-    direction, else 'min' for losses and 'max' for the rest.
+    else the task's default metric on the test split; the mode is the one given, else
+    `sweep.mode`, else the gate's direction, else the task's direction for its metric,
+    else 'min' for losses and errors and 'max' for the rest.
 
     Example:
         >>> objective(load_spec("pipelines/specs/digits.yaml"))   # doctest: +SKIP
@@ -83,8 +86,11 @@ def objective(spec: Spec, metric: str | None = None, mode: str | None = None) ->
     if spec.export.gates:
         gate_metric, operator, _ = parse_gate(spec.export.gates[0])
         gate_mode = "max" if ">" in operator else "min"
-    metric = metric or (declared and declared.metric) or gate_metric or "test_accuracy"
+    task = registry.tasks.get(spec.task).build
+    metric = metric or (declared and declared.metric) or gate_metric or f"test_{task.metric}"
     mode = mode or (declared and declared.mode) or (gate_mode if metric == gate_metric else None)
+    if metric == f"test_{task.metric}":
+        mode = mode or task.direction
     return metric, mode or direction(metric)
 
 
@@ -98,21 +104,9 @@ def sweep_folder(spec: Spec) -> Path:
     return Path(spec.training.work_dir) / f"{spec.name}.sweep"
 
 
-class SweepState:
-    """The parent run of an unfinished sweep, in `<sweep folder>/sweep.json`, for `--resume`."""
-
-    def __init__(self, folder: Path):
-        self.path = folder / "sweep.json"
-
-    def load(self) -> dict | None:
-        return json.loads(self.path.read_text()) if self.path.exists() else None
-
-    def save(self, parent_run_id: str, strategy: str) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps({"parent_run_id": parent_run_id, "strategy": strategy}))
-
-    def clear(self) -> None:
-        self.path.unlink(missing_ok=True)
+def sweep_state(folder: Path) -> WorkState:
+    """`<sweep folder>/sweep.json`: `{"parent_run_id", "strategy"}` of the unfinished sweep, for `--resume`."""
+    return WorkState(folder / "sweep.json")
 
 
 def _trial_spec(base: dict, overrides: list[str], folder: Path, number: int) -> Spec:
@@ -134,10 +128,10 @@ def sweep(spec: Spec, plan: SearchPlan, *, metric: str | None = None, mode: str 
         raise ValueError("a sweep records its trials in MLflow: tracking.enabled must be true")
     metric, mode = objective(spec, metric, mode)
     folder = sweep_folder(spec)
-    state = SweepState(folder)
-    saved = state.load() if resume else None
-    if resume and saved is None:
+    state = sweep_state(folder)
+    if resume and not state.exists():
         raise ResumeError(f"--resume: no unfinished sweep of {spec.name!r} in {folder}")
+    saved = state.read() if resume else {}
     if saved and saved["strategy"] != plan.strategy:
         raise ResumeError(f"--resume: the unfinished sweep of {spec.name!r} is a {saved['strategy']} sweep, "
                           f"not {plan.strategy}")
@@ -150,21 +144,16 @@ def sweep(spec: Spec, plan: SearchPlan, *, metric: str | None = None, mode: str 
 
     uri = resolve_tracking_uri(spec.tracking.tracking_uri)
     tracker = Tracker(uri, spec.experiment)
-    tags = {"kpipe.sweep": plan.strategy, "kpipe.spec_name": spec.name, "kpipe.task": spec.task,
-            "kpipe.sweep_metric": metric, "kpipe.sweep_mode": mode}
-    parent = tracker.start(f"{spec.name}-sweep", tags, resume_run_id=saved["parent_run_id"] if saved else None)
-    if parent is None:
-        raise RuntimeError(f"a sweep records its trials in MLflow, and MLflow at {uri} is not available")
-    state.save(parent, plan.strategy)
-    result = SweepResult(parent, metric, mode, tracking_uri=uri)
-    try:
+    tags = {tag.SWEEP: plan.strategy, tag.SPEC_NAME: spec.name, tag.TASK: spec.task,
+            tag.SWEEP_METRIC: metric, tag.SWEEP_MODE: mode}
+    with tracker.running(f"{spec.name}-sweep", tags, resume_run_id=saved.get("parent_run_id")) as parent:
+        if parent is None:
+            raise RuntimeError(f"a sweep records its trials in MLflow, and MLflow at {uri} is not available")
+        state.update(parent_run_id=parent, strategy=plan.strategy)
+        result = SweepResult(parent, metric, mode, tracking_uri=uri)
         tracker.log_params(search.describe())
         _run_trials(search, base, folder, tracker, result)
         _log_comparison(tracker, metric, mode)
-    except BaseException as error:
-        tracker.finish("KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED", error)
-        raise
-    tracker.finish("FINISHED")
     state.clear()
     return result
 
@@ -178,7 +167,7 @@ def _children(client, parent: str) -> list:
 def _run_trials(search, base: dict, folder: Path, tracker, result: SweepResult) -> None:
     client, parent = tracker.client, tracker.run_id
     earlier = _children(client, parent)
-    finished = {run.data.tags.get("kpipe.trial"): run for run in earlier if run.info.status == "FINISHED"}
+    finished = {run.data.tags.get(tag.TRIAL): run for run in earlier if run.info.status == "FINISHED"}
     interrupted = {run.info.run_id for run in earlier if run.info.status in ("RUNNING", "KILLED")}
     while len(result.trials) < search.max_trials and (overrides := search.propose()) is not None:
         number = len(result.trials)
@@ -201,18 +190,18 @@ def _run_trials(search, base: dict, folder: Path, tracker, result: SweepResult) 
 
 def _run_trial(base: dict, overrides: list[str], number: int, folder: Path, tracker, interrupted: set,
                metric: str) -> TrialResult:
-    from pipelines.runner import RunState, run
+    from pipelines.runner import run
 
-    tags = {"kpipe.sweep_id": tracker.run_id, "kpipe.trial": trial_key(overrides)}
+    tags = {tag.SWEEP_ID: tracker.run_id, tag.TRIAL: trial_key(overrides)}
     try:
         spec = _trial_spec(base, overrides, folder, number)
     except Exception as error:  # noqa: BLE001  (a trial the spec rejects is a failed trial)
         return _failed_without_run(tracker, overrides, number, tags, error)
-    state = RunState(Path(spec.training.work_dir) / spec.name)
+    state = run_state(Path(spec.training.work_dir) / spec.name)
     try:
-        done = run(spec, resume=state.run_id() in interrupted, parent_run_id=tracker.run_id, tags=tags)
+        done = run(spec, resume=state.get("run_id") in interrupted, parent_run_id=tracker.run_id, tags=tags)
     except Exception as error:  # noqa: BLE001  (a failed trial does not stop the sweep)
-        return TrialResult(number, overrides, state.run_id(), "FAILED", error=f"{type(error).__name__}: {error}")
+        return TrialResult(number, overrides, state.get("run_id"), "FAILED", error=f"{type(error).__name__}: {error}")
     value = tracker.client.get_run(done.run_id).data.metrics.get(metric) if done.run_id else done.metrics.get(metric)
     return TrialResult(number, overrides, done.run_id, "FINISHED", value)
 
@@ -238,7 +227,7 @@ def _record_best(tracker, result: SweepResult, step: int) -> None:
     best = result.best
     if best is None:
         return
-    tracker.set_tags({"kpipe.best_run_id": best.run_id, "kpipe.best_trial": best.key})
+    tracker.set_tags({tag.BEST_RUN_ID: best.run_id, tag.BEST_TRIAL: best.key})
     tracker.log_metrics({f"best_{result.metric}": best.value}, step=step)
 
 

@@ -7,18 +7,19 @@ Params are truncated to MLflow's value limit and sent in batches within its
 per-call limits.
 
 Example:
-    >>> tracker = Tracker(spec.tracking, experiment="digits")   # doctest: +SKIP
-    >>> run_id = tracker.start()                                # doctest: +SKIP
-    >>> tracker.log_metrics({"test_accuracy": 0.97})            # doctest: +SKIP
-    >>> tracker.finish("FINISHED")                              # doctest: +SKIP
+    >>> tracker = Tracker(resolve_tracking_uri(None), experiment="digits")   # doctest: +SKIP
+    >>> with tracker.running("digits-cnn") as run_id:                        # doctest: +SKIP
+    ...     tracker.log_metrics({"test_accuracy": 0.97})
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +140,26 @@ class Tracker:
             self.active = False
             return None
 
+    @contextlib.contextmanager
+    def running(self, run_name: str | None = None, tags: dict[str, str] | None = None,
+                resume_run_id: str | None = None, parent_run_id: str | None = None) -> Iterator[str | None]:
+        """Start (or reopen) the run as `start` does, yield its id, and always end it.
+
+        The run ends FINISHED when the block does, KILLED on Ctrl-C (KeyboardInterrupt), and
+        FAILED with the error as a tag on any other exception, which goes on up.
+
+        Example:
+            >>> with tracker.running("digits-cnn", {"owner": "me"}) as run_id:   # doctest: +SKIP
+            ...     train()
+        """
+        run_id = self.start(run_name, tags, resume_run_id=resume_run_id, parent_run_id=parent_run_id)
+        try:
+            yield run_id
+        except BaseException as error:
+            self.finish("KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED", error)
+            raise
+        self.finish("FINISHED")
+
     @guarded
     def log_params(self, params: dict[str, Any]) -> None:
         """Log params, values truncated to MLflow's limit, in batches of its per-call size."""
@@ -215,7 +236,10 @@ class Tracker:
         return history
 
     def finish(self, status: str, error: BaseException | None = None) -> None:
-        """End the run as FINISHED or FAILED (with the error as a tag); never leaves it RUNNING."""
+        """End the run as `status` (FINISHED, FAILED, KILLED), the error as a tag; never leaves it RUNNING.
+
+        `running` calls it for you; call it yourself only around a bare `start`.
+        """
         if not self.active or self.run_id is None:
             return
         import mlflow

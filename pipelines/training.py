@@ -12,15 +12,13 @@ Example:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from pipelines import registry
 from pipelines.callbacks.context import CallbackContext
 from pipelines.spec import keyed
+from pipelines.work_state import WorkState
 
 
 @dataclass(frozen=True)
@@ -47,22 +45,6 @@ def plan_phases(spec) -> list[Phase]:
     return [Phase(0, split, False, 1.0), Phase(split, epochs, True, trainable.fine_tune_learning_rate_factor)]
 
 
-def class_weights(spec, labels: np.ndarray, num_classes: int) -> dict[int, float] | None:
-    """`training.class_weight` resolved: 'balanced' from the training labels, or as given."""
-    setting = spec.training.class_weight
-    if setting is None:
-        return None
-    if setting == "balanced":
-        from sklearn.utils.class_weight import compute_class_weight
-
-        present = np.unique(labels)
-        weights = compute_class_weight("balanced", classes=present, y=labels)
-        resolved = {int(c): 1.0 for c in range(num_classes)}
-        resolved.update({int(c): float(w) for c, w in zip(present, weights)})
-        return resolved
-    return {int(k): float(v) for k, v in setting.items()}
-
-
 def compile_model(model, task, spec, *, steps: int, learning_rate_factor: float = 1.0) -> list:
     """Compile with the spec's optimizer and schedule; returns the schedule's callbacks."""
     optimizer_spec, schedule_spec = spec.training.optimizer, spec.training.schedule
@@ -84,22 +66,14 @@ def spec_callbacks(spec, context: CallbackContext) -> list:
     return built
 
 
-class PhaseState:
-    """Which phases finished, kept in `<work_dir>/phases.json` with their weights."""
+def phase_state(work_dir: Path) -> WorkState:
+    """`<work_dir>/phases.json`: `{"done": [0, ...]}`, the phases that finished, each in `phase_weights`."""
+    return WorkState(work_dir / "phases.json")
 
-    def __init__(self, work_dir: Path):
-        self.work_dir = work_dir
-        self.path = work_dir / "phases.json"
 
-    def done(self) -> list[int]:
-        return json.loads(self.path.read_text())["done"] if self.path.exists() else []
-
-    def weights(self, index: int) -> Path:
-        return self.work_dir / f"phase{index}.weights.h5"
-
-    def mark_done(self, index: int, model) -> None:
-        model.save_weights(str(self.weights(index)))
-        self.path.write_text(json.dumps({"done": self.done() + [index]}))
+def phase_weights(work_dir: Path, index: int) -> Path:
+    """The weights a finished phase left, which `--resume` loads instead of training it again."""
+    return work_dir / f"phase{index}.weights.h5"
 
 
 def train(spec, task, model, backbone, datasets, work_dir: Path, *, callbacks: list, class_weight=None,
@@ -112,10 +86,10 @@ def train(spec, task, model, backbone, datasets, work_dir: Path, *, callbacks: l
     import contextlib
 
     phases = plan_phases(spec)
-    state = PhaseState(work_dir)
+    state = phase_state(work_dir)
     steps_per_epoch = spec.training.steps_per_epoch or datasets.steps_per_epoch
     train_data = datasets.train.repeat() if spec.training.steps_per_epoch else datasets.train
-    context = CallbackContext(work_dir, resuming)
+    context = CallbackContext(work_dir, resuming, f"val_{task.metric}", task.direction)
     history: dict[str, list[float]] = {}
     for index, phase in enumerate(phases):
         with strategy.scope() if strategy is not None else contextlib.nullcontext():
@@ -124,8 +98,8 @@ def train(spec, task, model, backbone, datasets, work_dir: Path, *, callbacks: l
                 model, task, spec, steps=(phase.end - phase.start) * steps_per_epoch,
                 learning_rate_factor=phase.learning_rate_factor,
             )
-        if index in state.done():
-            model.load_weights(str(state.weights(index)))
+        if index in state.get("done", []):
+            model.load_weights(str(phase_weights(work_dir, index)))
             continue
         fitted = model.fit(
             train_data,
@@ -140,5 +114,6 @@ def train(spec, task, model, backbone, datasets, work_dir: Path, *, callbacks: l
         )
         for key, values in fitted.history.items():
             history.setdefault(key, []).extend(values)
-        state.mark_done(index, model)
+        model.save_weights(str(phase_weights(work_dir, index)))
+        state.update(done=[*state.get("done", []), index])
     return history

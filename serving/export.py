@@ -1,12 +1,14 @@
-"""Export a trained model for TF Serving: gates, bytes-in signatures, warmup, parity, atomic version.
+"""Export a trained model for TF Serving: bytes-in signatures, warmup, parity, atomic version.
 
 A version is published only after it has been reloaded with
 `tf.saved_model.load`, its warmup records replayed and its answers compared
-with the Keras model on test rows; a failed gate or check writes nothing.
+with the Keras model on test rows by the task's own parity check
+(`task.parity`, `task.parity_ok`); a failed check writes nothing. Metric
+gates are the caller's (`pipelines.gates`, checked by the runner before it exports).
 
 Example:
-    >>> result = export_for_serving(spec, task, model, datasets, test_examples, metrics)  # doctest: +SKIP
-    >>> result.path                                                                      # doctest: +SKIP
+    >>> result = export_for_serving(spec, task, model, datasets, test_examples)  # doctest: +SKIP
+    >>> result.path                                                             # doctest: +SKIP
     PosixPath('serving/models/digits/3')
 """
 
@@ -16,8 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from serving.config import write_models_config
-from serving.gates import failed_gates
-from serving.parity import measure_parity
+from serving.parity import serve
 from serving.publish import export_archive, publish_version
 from serving.warmup import replay_warmup, write_warmup
 
@@ -28,23 +29,19 @@ class ExportRejected(RuntimeError):
 
 @dataclass
 class ExportResult:
-    """Where the version went (None if refused), its parity figures and failed gates."""
+    """Where the version went and its parity figures."""
 
-    path: Path | None
+    path: Path
     parity: dict[str, float] = field(default_factory=dict)
-    failed_gates: list[str] = field(default_factory=list)
 
 
-def export_for_serving(spec, task, model, datasets, examples, metrics: dict[str, float]) -> ExportResult:
-    """Check gates, write `<base_path>/<model_name>/<next version>/` and refresh models.config."""
-    failures = failed_gates(spec.export.gates, metrics)
-    if failures:
-        return ExportResult(None, failed_gates=failures)
+def export_for_serving(spec, task, model, datasets, examples) -> ExportResult:
+    """Write `<base_path>/<model_name>/<next version>/` and refresh models.config."""
     options = spec.export
-    tracked, endpoints = task.export_endpoints(model, datasets, examples.class_names, examples.input_shape)
+    tracked, endpoints = task.export_endpoints(model, datasets)
     count = min(options.parity_samples, len(examples.labels))
     requests = task.serving_requests(examples, range(count))
-    reference = task.reference_probabilities(model, datasets, requests, examples.input_shape)
+    reference = task.reference(model, datasets, requests)
     parity: dict[str, float] = {}
 
     def write(directory: Path) -> None:
@@ -57,10 +54,8 @@ def export_for_serving(spec, task, model, datasets, examples, metrics: dict[str,
     def verify(directory: Path) -> None:
         if options.warmup:
             replay_warmup(directory)
-        parity.update(measure_parity(directory, requests, reference, signature=task.parity_signature))
-        if parity["export_parity_max_abs_diff"] > options.parity_tolerance or parity[
-            "export_parity_class_agreement"
-        ] < 1.0:
+        parity.update(task.parity(serve(directory, requests, signature=task.parity_signature), reference))
+        if not task.parity_ok(parity, options.parity_tolerance):
             raise ExportRejected(f"export answers differ from the Keras model: {parity}")
 
     path = publish_version(options.base_path, spec.model_name, write, verify)

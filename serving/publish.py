@@ -223,7 +223,7 @@ def export_archive(
         archive.track(resource)
     for name in names:
         fn, input_signature = endpoints[name]
-        for spec in input_signature:
+        for spec in keras.tree.flatten(input_signature):
             if not getattr(spec, "name", None):
                 raise ValueError(
                     f"endpoint {name!r}: every input TensorSpec needs a name "

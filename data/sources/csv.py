@@ -1,6 +1,10 @@
 """Tables (CSV, or parquet when the path ends with .parquet) in one of three modes.
 
-- features: numeric feature columns and a `label_column` (class per row).
+- table: a `target_column` to predict from the other columns (or from
+  `feature_columns`), each numeric, categorical, boolean, datetime or text as
+  `column_types` declares or as inferred (`data.tabular.columns`). Examples of
+  kind "columns": raw columns (missing values kept: NaN, "") and the raw target
+  values, float64 when they all are numbers, else strings.
 - text: a `text_column` of raw texts and a `label_column` (text classification).
 - tokens: a `tokens_column` and a `tags_column` (token classification), each cell
   a space-separated string (`Alice visited Paris`, `B-PER O B-LOC`) or a JSON
@@ -9,15 +13,17 @@
 Labels may be strings or integers; class ids follow their sorted unique values
 (numerically when every label is an integer); tags likewise. With
 `label_separator` a label cell holds several labels (`sports|politics`) and the
-labels are multi-hot. A row with a value that is not a finite number, a missing
-label, an empty text, empty tokens, a token holding whitespace, a cell that is
-not a JSON list of strings, tags whose number differs from the tokens' or the
-wrong number of fields is a bad record, named by its 1-based data row (the
-header is not counted).
+labels are multi-hot. A row with a missing target (or a numeric target that is
+not finite), a missing label, an empty text, empty tokens, a token holding
+whitespace, a cell that is not a JSON list of strings, tags whose number differs
+from the tokens' or the wrong number of fields is a bad record, named by its
+1-based data row (the header is not counted). Missing feature values in a table
+are not: the model reads them as missing.
 
 Example (YAML):
     data:
-      source: {type: csv, path: data/iris.csv, label_column: species}
+      source: {type: csv, path: data/iris.csv, target_column: species}
+      # declared types: {type: csv, path: cars.csv, target_column: mpg, column_types: {cylinders: categorical}}
       # text: {type: csv, path: data/samples/sentiment.csv, text_column: text, label_column: label}
       # multi-label: {type: csv, path: news.csv, text_column: body, label_column: topics, label_separator: "|"}
       # tokens: {type: parquet, path: ner.parquet, tokens_column: tokens, tags_column: tags}
@@ -29,18 +35,27 @@ import re
 
 from pydantic import Field, model_validator
 
+from data.tabular.columns import ColumnType
 from pipelines.options import Options
 from pipelines.registry import sources
 
 
 class TableOptions(Options):
     path: str = Field(description="The table file.")
-    label_column: str | None = Field(
-        default=None,
-        description="Column holding the class of each row (strings or integers); with feature columns or text_column.",
+    target_column: str | None = Field(
+        default=None, description="Column to predict from the other columns (a table: tabular tasks)."
     )
     feature_columns: list[str] | None = Field(
-        default=None, min_length=1, description="Numeric columns used as features, in this order; default: all but the label."
+        default=None, min_length=1,
+        description="Columns the target is predicted from, in this order (with target_column); default: all others.",
+    )
+    column_types: dict[str, ColumnType] | None = Field(
+        default=None,
+        description="Declared types of feature columns (numeric, categorical, boolean, datetime, text); "
+                    "the others are inferred (with target_column).",
+    )
+    label_column: str | None = Field(
+        default=None, description="Column holding the class of each text (strings or integers); with text_column.",
     )
     text_column: str | None = Field(
         default=None, description="Column of raw texts, one example per row (text classification, with label_column)."
@@ -60,14 +75,18 @@ class TableOptions(Options):
     @model_validator(mode="after")
     def _one_mode(self):
         modes = (
-            "give label_column (numeric features), text_column and label_column (text classification), "
-            "or tokens_column and tags_column (token classification)"
+            "give target_column (a table: predict one column from the others), text_column and label_column "
+            "(text classification), or tokens_column and tags_column (token classification)"
         )
+        table_only = ("target_column", "feature_columns", "column_types")
+
+        def given(*names: str) -> list[str]:
+            return [n for n in names if getattr(self, n) is not None]
+
         if self.tokens_column is not None or self.tags_column is not None:
             if self.tokens_column is None or self.tags_column is None:
                 raise ValueError("token classification needs both tokens_column and tags_column")
-            others = [n for n in ("label_column", "text_column", "feature_columns", "label_separator")
-                      if getattr(self, n) is not None]
+            others = given("label_column", "text_column", "label_separator", *table_only)
             if others:
                 raise ValueError(f"tokens_column and tags_column cannot go with {', '.join(others)}; {modes}")
             if self.tokens_column == self.tags_column:
@@ -75,12 +94,34 @@ class TableOptions(Options):
         elif self.text_column is not None:
             if self.label_column is None:
                 raise ValueError("text_column needs a label_column with the class of each text")
-            if self.feature_columns is not None:
-                raise ValueError(f"text_column cannot go with feature_columns; {modes}")
+            others = given(*table_only)
+            if others:
+                raise ValueError(f"text_column cannot go with {', '.join(others)}; {modes}")
             if self.text_column == self.label_column:
                 raise ValueError("text_column and label_column must be different columns")
-        elif self.label_column is None:
-            raise ValueError(f"no label_column; {modes}")
+        elif self.target_column is not None:
+            others = given("label_column", "label_separator")
+            if others:
+                raise ValueError(
+                    f"target_column cannot go with {', '.join(others)} (text classification, with text_column); {modes}"
+                )
+            if self.feature_columns is not None and self.target_column in self.feature_columns:
+                raise ValueError(f"the target column {self.target_column!r} cannot also be a feature column")
+            if self.column_types and self.target_column in self.column_types:
+                raise ValueError(f"column_types types feature columns, not the target column {self.target_column!r}")
+            if self.column_types and self.feature_columns is not None:
+                unused = [c for c in self.column_types if c not in self.feature_columns]
+                if unused:
+                    raise ValueError(f"column_types names {', '.join(map(repr, unused))}, not among feature_columns")
+        elif self.label_column is not None:
+            raise ValueError(
+                "label_column goes with text_column (text classification); "
+                "for a table, name the column to predict as target_column"
+            )
+        else:
+            others = given("feature_columns", "column_types", "label_separator")
+            for_what = f" for {', '.join(others)}" if others else ""
+            raise ValueError(f"no target_column, text_column or tokens_column{for_what}; {modes}")
         return self
 
 
@@ -91,12 +132,12 @@ class CsvOptions(TableOptions):
 
 @sources.register("csv", CsvOptions)
 def load_csv(options: CsvOptions, *, on_bad_record: str = "error"):
-    """A CSV table: one example per row, float32 features, texts or tagged tokens, and their classes.
+    """A CSV table: one example per row, a table's raw columns and target, texts or tagged tokens.
 
     Example:
-        >>> examples = load_csv(CsvOptions(path="data/iris.csv", label_column="species"))  # doctest: +SKIP
-        >>> examples.inputs.shape, examples.class_names                                     # doctest: +SKIP
-        ((150, 4), ['setosa', 'versicolor', 'virginica'])
+        >>> examples = load_csv(CsvOptions(path="data/iris.csv", target_column="species"))  # doctest: +SKIP
+        >>> examples.kind, examples.columns["sepal_length"], examples.labels[:1]            # doctest: +SKIP
+        ('columns', 'numeric', array(['setosa'], dtype=object))
         >>> reviews = load_csv(CsvOptions(path="data/samples/sentiment.csv", text_column="text", label_column="label"))  # doctest: +SKIP
         >>> reviews.kind, reviews.class_names                                                                           # doctest: +SKIP
         ('text', ['negative', 'positive'])

@@ -1,4 +1,4 @@
-"""Rows of a table (a pandas DataFrame) -> Examples, in the features, text or tokens mode of `TableOptions`.
+"""Rows of a table (a pandas DataFrame) -> Examples, in the table, text or tokens mode of `TableOptions`.
 
 Shared by the `csv` and `parquet` sources; bad rows go to `on_bad_record`, named
 by their 1-based data row. See `table_examples` for an example.
@@ -24,9 +24,10 @@ def table_examples(frame, rows: list[int] | None, options: TableOptions, bad, or
         >>> import pandas as pd
         >>> from data.errors import BadRecords
         >>> from data.sources.csv import TableOptions
-        >>> frame = pd.DataFrame({"x": [1.0, 2.0], "y": ["b", "a"]})
-        >>> table_examples(frame, None, TableOptions(path="t", label_column="y"), BadRecords("error"), "t").labels
-        array([1, 0])
+        >>> frame = pd.DataFrame({"x": [1.5, None], "y": ["b", "a"]})
+        >>> table = table_examples(frame, None, TableOptions(path="t", target_column="y"), BadRecords("error"), "t")
+        >>> table.kind, table.columns, table.inputs["x"].tolist(), table.labels.tolist()
+        ('columns', {'x': 'numeric'}, [1.5, nan], ['b', 'a'])
         >>> frame = pd.DataFrame({"words": ["Ann runs", '["Bo"]'], "tags": ["B-PER O", "B-PER"]})
         >>> options = TableOptions(path="t", tokens_column="words", tags_column="tags")
         >>> table_examples(frame, None, options, BadRecords("error"), "t").class_names
@@ -38,7 +39,7 @@ def table_examples(frame, rows: list[int] | None, options: TableOptions, bad, or
         return _token_examples(frame, rows, options, bad, origin)
     if options.text_column is not None:
         return _text_examples(frame, rows, options, bad, origin)
-    return _feature_examples(frame, rows, options, bad, origin)
+    return _column_examples(frame, rows, options, bad, origin)
 
 
 def _column(frame, path: str, column: str, what: str) -> None:
@@ -47,46 +48,62 @@ def _column(frame, path: str, column: str, what: str) -> None:
         raise ValueError(f"{path}: no {what} column {column!r}{suggest(column, columns)}; columns: {', '.join(columns)}")
 
 
-def _feature_examples(frame, rows: list[int], options: TableOptions, bad, origin: str):
+def _column_examples(frame, rows: list[int], options: TableOptions, bad, origin: str):
+    """A table's raw feature columns and target values; a row whose target is missing (or not finite) is bad."""
+    from data.examples import Examples
+    from data.tabular.columns import column_arrays, infer_column_types
+
+    path, target = options.path, options.target_column
+    _column(frame, path, target, "target")
+    features = options.feature_columns or [c for c in frame.columns if c != target]
+    for column in features:
+        _column(frame, path, column, "feature")
+    if not features:
+        raise ValueError(f"{path}: no feature columns besides the target column {target!r}")
+    for column in options.column_types or {}:
+        if column not in features:
+            raise ValueError(
+                f"{path}: column_types names {column!r}, which is not a feature column{suggest(column, features)}; "
+                f"feature columns: {', '.join(features)}"
+            )
+    values, problems = _targets(frame[target])
+    keep = []
+    for i, problem in enumerate(problems):
+        if problem is None:
+            keep.append(i)
+        else:
+            bad(f"{path} row {rows[i]}", f"column {target!r}: {problem}")
+    if not keep:
+        raise ValueError(f"{path}: no usable data rows")
+    kept = frame.iloc[keep][features]
+    types = infer_column_types(kept, declared=options.column_types)
+    return Examples(
+        column_arrays(kept, types), values[keep], [], skipped=bad.count, origin=origin, skipped_records=bad.records,
+        kind="columns", columns=types,
+    )
+
+
+def _targets(column):
+    """Raw target values (float64 when every present value is a number, else str) and, per row, a problem or None."""
     import numpy as np
     import pandas as pd
 
-    from data.examples import Examples
+    from data.tabular.columns import cell_strings
 
-    path, label = options.path, options.label_column
-    columns = list(frame.columns)
-    _column(frame, path, label, "label")
-    features = options.feature_columns or [c for c in columns if c != label]
-    for column in features:
-        _column(frame, path, column, "feature")
-    if label in features:
-        raise ValueError(f"{path}: the label column {label!r} cannot also be a feature column")
-    if not features:
-        raise ValueError(f"{path}: no feature columns besides the label column {label!r}")
-
-    numeric = frame[features].apply(pd.to_numeric, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    with np.errstate(over="ignore"):
-        values = numeric.astype("float32")
-    finite = np.isfinite(values)
-    keys = _label_keys(frame[label], options.label_separator)
-
-    good = finite.all(axis=1) & np.array([k is not None for k in keys], dtype=bool)
-    for i in np.flatnonzero(~good):
-        if keys[i] is None:
-            bad(f"{path} row {rows[i]}", f"missing label in column {label!r}")
-        else:
-            j = int(np.argmin(finite[i]))
-            raw = frame[features[j]].iloc[i]
-            missing = raw is None or pd.isna(raw) or (isinstance(raw, str) and not raw.strip())
-            reason = "missing value" if missing else f"{raw!r} is not a finite number"
-            bad(f"{path} row {rows[i]}", f"column {features[j]!r}: {reason}")
-    keep = np.flatnonzero(good)
-    if not len(keep):
-        raise ValueError(f"{path}: no usable data rows")
-    labels, class_names = _encode_labels([keys[i] for i in keep], options.label_separator is not None)
-    return Examples(
-        values[keep], labels, class_names, skipped=bad.count, origin=origin, skipped_records=bad.records, kind="table",
-    )
+    cells = cell_strings(column)
+    present = [c for c in cells if c is not None]
+    numbers = pd.to_numeric(pd.Series(present, dtype=object), errors="coerce").to_numpy("float64", na_value=np.nan)
+    if present and not np.isnan(numbers).any():
+        values = np.full(len(cells), np.nan)
+        values[[i for i, c in enumerate(cells) if c is not None]] = numbers
+        problems = [
+            "missing target" if c is None else None if np.isfinite(v) else f"target {c!r} is not a finite number"
+            for c, v in zip(cells, values)
+        ]
+        return values, problems
+    values = np.empty(len(cells), dtype=object)
+    values[:] = ["" if c is None else c for c in cells]
+    return values, ["missing target" if c is None else None for c in cells]
 
 
 def _text_examples(frame, rows: list[int], options: TableOptions, bad, origin: str):

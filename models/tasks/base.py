@@ -1,51 +1,114 @@
-"""`Task`: what every task module provides, and the defaults most tasks keep.
+"""`Task`: the contract between a task package and the rest of the pipeline.
 
-A task ties a pipeline together: it checks the examples a source gives, turns
-labels into training targets, builds the head on the backbone, chooses loss and
-metrics, evaluates and plots, and writes the export's signatures. The runner
-and the export only talk to tasks through these names.
+A task ties a pipeline together. It checks the examples a source gives and
+encodes their targets, learns what it needs from the training split, builds
+the head on the backbone, chooses loss and metrics, evaluates and plots, writes
+the export's signatures and says what "the export answers like the model"
+means for it (its parity check). The runner, tracking, sweeps, compare and the
+export only talk to tasks through these names; they never name a task or a
+label type.
+
+A task's default metric (`metric`, better when `direction` says) drives early
+stopping's default monitor, `kpipe sweep`, `kpipe compare`, and the run summary.
 
 Example:
     >>> class Echo(Task):
     ...     input_name = "texts"
-    >>> Echo.target_key, Echo.parity_signature
-    (None, 'serving_default')
+    >>> Echo.metric, Echo.direction, Echo.target_key
+    ('loss', 'min', None)
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Evaluation:
+    """What a task's evaluation on the held-out split gives the run.
+
+    Attributes:
+        metrics: Run-level metrics (`test_...`, baselines, margins).
+        figures: File name -> matplotlib figure, logged as images.
+        tables: File name -> text (CSV, JSON), logged as artifacts.
+        verdicts: Plain sentences for the run summary (did the model beat
+            its baselines, and by how much).
+    """
+
+    metrics: dict[str, float] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
+    tables: dict[str, str] = field(default_factory=dict)
+    verdicts: list[str] = field(default_factory=list)
 
 
 class Task:
     """Defaults for the hooks a task may leave alone.
 
     Attributes:
-        input_name: The `serving_default` input (e.g. `image_bytes`, `texts`).
+        input_name: The `serving_default` input (e.g. `image_bytes`, `texts`);
+            tasks with one input per raw column override `serving_requests`.
         target_key: Set for spatial targets that geometric stages and
             augmentation must move with the pixels ("segmentation_masks",
-            "bounding_boxes"); None for class labels.
-        parity_signature: The export signature whose `probabilities` output
-            is compared with the Keras model before a version is published.
+            "bounding_boxes"); None otherwise.
+        parity_signature: The export signature the parity check calls.
         batcher: `batcher(dataset, batch_size)` when plain `batch` does not fit
             the targets (a variable number of boxes); None for `batch`.
+        default_metrics: Keras metric names compiled when the spec names none.
+        metric: The default metric, without its split prefix (`accuracy`
+            stands for val_accuracy per epoch and test_accuracy at the end).
+        direction: "max" when a higher `metric` is better, else "min".
+        stratify: Whether the split keeps the proportions of the targets
+            (class ids); targets that are not class ids are split at random.
 
-    Subclasses implement `check`, `targets`, `build_model`,
-    `compile_options`, `evaluate`, `data_figures`, `export_endpoints` and
-    `reference_probabilities`; text tasks also `backbone_input_shape` and
-    `serving_requests`.
+    Subclasses implement `check`, `targets`, `build_model`, `compile_options`,
+    `evaluate`, `export_endpoints`, `reference` and `parity`; they may
+    override `read_targets`, `prepare`, `class_weight`, `data_figures`,
+    `backbone_input_shape` and `serving_requests`.
     """
 
     input_name = "inputs"
     target_key = None
     parity_signature = "serving_default"
     batcher = None
+    metric = "loss"
+    direction = "min"
+    stratify = False
+    default_metrics: tuple[str, ...] = ()
 
     def __init__(self, spec):
         self.spec = spec
         self.head = spec.model.head
 
+    def keras_metrics(self) -> list[str]:
+        """The Keras metrics `compile` tracks: `training.metrics`, else the task's `default_metrics`."""
+        chosen = self.spec.training.metrics
+        return list(self.default_metrics if chosen is None else chosen)
+
+    # Data -------------------------------------------------------------------------------------
+
+    def read_targets(self, examples):
+        """The examples with their targets encoded as this task trains on them (default: as the source gave them)."""
+        return examples
+
+    def prepare(self, examples, train) -> None:
+        """Learn what the task needs from the whole source's metadata and the training split only."""
+
+    def class_weight(self, train) -> dict[int, float] | None:
+        """Per-class loss weights for `fit`; tasks without classes refuse `training.class_weight`."""
+        if self.spec.training.class_weight is not None:
+            raise ValueError(f"training.class_weight: task {self.spec.task} has no classes to weight")
+        return None
+
+    def data_figures(self, datasets, examples) -> dict:
+        """Figures about the data, logged before training (none by default)."""
+        return {}
+
     def backbone_input_shape(self, input_shape):
         """The input shape the backbone is built for (text tasks: the token ids')."""
         return input_shape
+
+    # Export -----------------------------------------------------------------------------------
 
     def serving_requests(self, examples, indices) -> list[dict]:
         """One `serving_default` request per example: its encoded image bytes (parity checks, warmup records)."""
@@ -54,3 +117,31 @@ class Task:
         from data.images import encoded_examples
 
         return [{self.input_name: np.array([b], dtype=object)} for b in encoded_examples(examples, indices)]
+
+    def predict_arguments(self, request: dict, folder) -> list[str]:
+        """`kpipe predict` arguments that send one `serving_default` request: here, its image as a file.
+
+        Example:
+            >>> Task.predict_arguments(Task.__new__(Task), {"inputs": [b"png"]}, Path("/tmp"))  # doctest: +SKIP
+            ['/tmp/input.image']
+        """
+        from pathlib import Path
+
+        path = Path(folder) / "input.image"
+        path.write_bytes(bytes(request[self.input_name][0]))
+        return [str(path)]
+
+    def parity_ok(self, parity: dict[str, float], tolerance: float) -> bool:
+        """Whether the parity figures say the export answers like the Keras model."""
+        return parity["export_parity_max_abs_diff"] <= tolerance
+
+
+def metric_names(task_class, metric: str | None = None) -> tuple[str, str]:
+    """The per-epoch and held-out names of a task's metric: ('val_x', 'test_x').
+
+    Example:
+        >>> metric_names(Task), metric_names(Task, "mae")
+        (('val_loss', 'test_loss'), ('val_mae', 'test_mae'))
+    """
+    name = metric or task_class.metric
+    return f"val_{name}", f"test_{name}"

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.tasks.base import Task
+from models.tasks.base import Evaluation
+from models.tasks.classes import ClassTask
+from models.tasks.heads import PooledHead
 from pipelines.registry import tasks
-from pipelines.spec import HeadSpec
 
 
-@tasks.register("image_classification", HeadSpec)
-class ImageClassification(Task):
+@tasks.register("image_classification", PooledHead)
+class ImageClassification(ClassTask):
     """Classify images into one of N classes (softmax head, bytes-in TF Serving export)."""
 
     input_name = "image_bytes"
@@ -41,18 +42,16 @@ class ImageClassification(Task):
             )
         if examples.num_classes < 2:
             raise ValueError(f"task image_classification needs at least 2 classes, got {examples.class_names}")
-        if self.head.pooling == "cls":
-            raise ValueError("model.head.pooling: cls (first token) is for text; images use avg, max or flatten")
 
-    def targets(self, num_classes: int):
+    def targets(self):
         """One-hot labels, so MixUp/CutMix can mix them."""
         from data.dataset import one_hot_targets
 
-        return one_hot_targets(num_classes)
+        return one_hot_targets(self.num_classes)
 
     # Model ------------------------------------------------------------------------------------
 
-    def build_model(self, backbone, input_shape, num_classes: int):
+    def build_model(self, backbone, input_shape):
         """Backbone + pooling + hidden dense layers + dropout + softmax, as a functional model."""
         import keras
 
@@ -66,7 +65,7 @@ class ImageClassification(Task):
             x = keras.layers.Dense(units, activation="relu", name=f"head_dense{index}")(x)
         if self.head.dropout:
             x = keras.layers.Dropout(self.head.dropout, name="head_dropout")(x)
-        outputs = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
+        outputs = keras.layers.Dense(self.num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
         return keras.Model(inputs, outputs, name=self.spec.name.replace("-", "_"))
 
     def compile_options(self) -> dict:
@@ -76,14 +75,14 @@ class ImageClassification(Task):
         loss = self.spec.training.loss
         if loss == "auto":
             loss = keras.losses.CategoricalCrossentropy(label_smoothing=self.head.label_smoothing)
-        return {"loss": loss, "metrics": list(self.spec.training.metrics)}
+        return {"loss": loss, "metrics": self.keras_metrics()}
 
     # Evaluation -------------------------------------------------------------------------------
 
-    def evaluate(self, model, dataset, class_names: list[str], train_labels: np.ndarray):
+    def evaluate(self, model, dataset, train, held_out):
         """Held-out metrics (Keras metrics, macro precision/recall/F1, majority baseline) and the confusion matrix."""
         from models.tasks.scores import macro_scores, majority_baseline
-        from pipelines import plots
+        from models import plots
 
         scores = model.evaluate(dataset, return_dict=True, verbose=0)
         y_true, y_pred = [], []
@@ -93,9 +92,9 @@ class ImageClassification(Task):
         y_true, y_pred = np.concatenate(y_true), np.concatenate(y_pred)
         metrics = {f"test_{k}": float(v) for k, v in scores.items()}
         metrics.update(macro_scores(y_true, y_pred))
-        metrics.update(majority_baseline(train_labels, y_true, float(np.mean(y_true == y_pred))))
-        figures = {"confusion_matrix.png": plots.confusion_matrix(y_true, y_pred, class_names)}
-        return metrics, figures
+        metrics.update(majority_baseline(train.labels, y_true, float(np.mean(y_true == y_pred))))
+        figures = {"confusion_matrix.png": plots.confusion_matrix(y_true, y_pred, self.class_names)}
+        return Evaluation(metrics, figures)
 
     def data_figures(self, datasets, examples) -> dict:
         """A grid of augmented training images as the model sees them."""
@@ -103,7 +102,7 @@ class ImageClassification(Task):
 
     def sample_figure(self, dataset, class_names: list[str], count: int = 32):
         """A grid of augmented training images as the model sees them, titled with their labels."""
-        from pipelines import plots
+        from models import plots
 
         images, labels = next(iter(dataset))
         images, labels = np.asarray(images)[:count], np.asarray(labels)[:count]
@@ -116,13 +115,13 @@ class ImageClassification(Task):
 
     # Export -----------------------------------------------------------------------------------
 
-    def export_endpoints(self, model, datasets, class_names: list[str], image_shape) -> tuple[list, dict]:
+    def export_endpoints(self, model, datasets) -> tuple[list, dict]:
         """Objects to track and the `serving_default` / `predict_tensor` endpoints for ExportArchive."""
         import tensorflow as tf
 
         from data.images import decode_image
 
-        names = tf.constant(class_names)
+        names, image_shape = tf.constant(self.class_names), self.input_shape
         preprocess = datasets.preprocess
 
         def outputs(probabilities):
@@ -145,11 +144,11 @@ class ImageClassification(Task):
         }
         return [model, *datasets.preprocessing_layers], endpoints
 
-    def reference_probabilities(self, model, datasets, requests, image_shape) -> np.ndarray:
+    def reference(self, model, datasets, requests) -> np.ndarray:
         """What the in-memory Keras model says for the same bytes the export gets."""
         import tensorflow as tf
 
         from data.images import decode_image
 
-        images = tf.stack([decode_image(r[self.input_name][0], image_shape) for r in requests])
+        images = tf.stack([decode_image(r[self.input_name][0], self.input_shape) for r in requests])
         return np.asarray(model(datasets.preprocess(images), training=False))

@@ -33,25 +33,62 @@ Example (YAML):
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
+from pydantic import Field
 
-from models.tasks.base import Task
+from models.tasks.base import Evaluation, Task
+from models.tasks.classes import ClassTask
+from pipelines.options import Fraction, Options
 from pipelines.registry import tasks
-from pipelines.spec import DetectionSpec, HeadSpec, keyed
+from pipelines.spec import keyed
 
 
-@tasks.register("object_detection", HeadSpec)
-class ObjectDetection(Task):
+class DetectionSpec(Options):
+    """object_detection: which detector sits on the backbone and how its boxes are kept.
+
+    Example (YAML):
+        model: {head: {detection: {detector: yolov8, confidence_threshold: 0.1, max_detections: 20}}}
+    """
+
+    detector: Literal["auto", "yolov8", "retinanet"] = Field(
+        "auto", description="yolov8 (keras-cv YOLOV8Detector: a keras_cv YOLOV8Backbone or CSPDarkNetBackbone), "
+                            "retinanet (keras-hub RetinaNetObjectDetector: a keras_hub RetinaNetBackbone), or auto: "
+                            "the one the backbone fits."
+    )
+    nms_iou_threshold: Fraction = Field(
+        0.5, gt=0, description="Non-max suppression: a box overlapping a better one by more IoU is dropped."
+    )
+    confidence_threshold: Fraction = Field(
+        0.2, description="Detections scoring below this are dropped (in training's mAP and in the export)."
+    )
+    max_detections: int = Field(100, ge=1, le=1000, description="Most detections kept per image.")
+    fpn_depth: int = Field(2, ge=1, le=3, description="yolov8: depth of the CSP blocks of its feature pyramid.")
+
+
+class DetectionHead(Options):
+    """object_detection's head: the detector and how its boxes are kept."""
+
+    detection: DetectionSpec = Field(
+        default_factory=DetectionSpec, description="Detector and non-max suppression settings."
+    )
+
+
+@tasks.register("object_detection", DetectionHead)
+class ObjectDetection(ClassTask):
     """Find objects and their classes (YOLOv8, RetinaNet); bytes-in export answering boxes in each image's pixels."""
 
     input_name = "image_bytes"
     target_key = "bounding_boxes"
     parity_signature = "probabilities"
+    metric = "map_50"
+    stratify = False
+    class_weight = Task.class_weight
 
     def __init__(self, spec):
         super().__init__(spec)
-        self.options = self.head.detection or DetectionSpec()
-        self.num_classes = 0
+        self.options = self.head.detection
         self.model_size = None
 
     # Data -------------------------------------------------------------------------------------
@@ -61,9 +98,6 @@ class ObjectDetection(Task):
         if examples.kind != "detection":
             raise ValueError(f"task object_detection needs images with boxes (a coco, voc or yolo source); "
                              f"data.source gives {examples.kind}")
-        if self.head.multi_label or self.head.pooling == "cls" or self.head.hidden_units or self.head.dropout:
-            raise ValueError("model.head: multi_label, pooling: cls, hidden_units and dropout do not apply to "
-                             "object_detection; its settings are model.head.detection")
         if self.spec.training.loss != "auto":
             raise ValueError("training.loss: object_detection trains with its detector's own losses; use auto")
         resizes = [options for name, options in map(keyed, self.spec.stages) if name == "resize"]
@@ -75,7 +109,7 @@ class ObjectDetection(Task):
                              "by scaling, which a crop would break; leave it false")
         self.model_size = (resizes[-1].height, resizes[-1].width)
 
-    def targets(self, num_classes: int):
+    def targets(self):
         """Images and Keras core boxes {"boxes": float32 [k, 4] xyxy pixels, "labels": int32 [k]}."""
         import tensorflow as tf
 
@@ -88,13 +122,12 @@ class ObjectDetection(Task):
 
     # Model ------------------------------------------------------------------------------------
 
-    def build_model(self, backbone, input_shape, num_classes: int):
+    def build_model(self, backbone, input_shape):
         """The detector `model.head.detection.detector` names (or the backbone fits) over the backbone."""
-        from models.detection import build_detector, detector_kind
+        from models.tasks.detection_model import build_detector, detector_kind
 
-        self.num_classes = num_classes
         kind = detector_kind(self.options.detector, backbone)
-        return build_detector(kind, backbone, num_classes, self.options, name=self.spec.name.replace("-", "_"))
+        return build_detector(kind, backbone, self.num_classes, self.options, name=self.spec.name.replace("-", "_"))
 
     def compile_options(self) -> dict:
         """Nothing: each detector brings its losses (YOLOv8: CIoU + cross-entropy; RetinaNet: Huber + focal)."""
@@ -102,10 +135,10 @@ class ObjectDetection(Task):
 
     # Evaluation -------------------------------------------------------------------------------
 
-    def evaluate(self, model, dataset, class_names: list[str], train_labels):
+    def evaluate(self, model, dataset, train, held_out):
         """Losses and COCO mAP of the held-out split, and a predictions PNG (true and predicted boxes)."""
-        from models.detection import detect, padded_targets
-        from pipelines import plots
+        from models.tasks.detection_model import detect, padded_targets
+        from models import plots
 
         scores = model.evaluate(dataset, return_dict=True, verbose=0)
         metrics = {f"test_{k}": float(v) for k, v in scores.items()}
@@ -114,14 +147,14 @@ class ObjectDetection(Task):
         found = {k: np.asarray(v) for k, v in detect(model, images).items()}
         panels = [[_shown(truth["boxes"][i], truth["labels"][i]),
                    _shown(found["boxes"][i], found["classes"][i], found["scores"][i])] for i in range(len(images))]
-        figure = plots.box_grid(np.asarray(images), panels, class_names, ("true", "predicted"), columns=2,
+        figure = plots.box_grid(np.asarray(images), panels, self.class_names, ("true", "predicted"), columns=2,
                                 title="Held-out images: true and predicted boxes")
-        return metrics, {"predictions.png": figure}
+        return Evaluation(metrics, {"predictions.png": figure})
 
     def data_figures(self, datasets, examples) -> dict:
         """Augmented training images with their boxes, as the model sees them."""
-        from models.detection import padded_targets
-        from pipelines import plots
+        from models.tasks.detection_model import padded_targets
+        from models import plots
 
         images, boxes = next(iter(datasets.train))
         boxes = padded_targets(boxes)
@@ -135,7 +168,7 @@ class ObjectDetection(Task):
         """Detections of a batch of encoded images, boxes in each image's own pixels; with `probabilities`."""
         import tensorflow as tf
 
-        from models.detection import detect, to_image_pixels
+        from models.tasks.detection_model import detect, to_image_pixels
 
         channels = int(datasets.model_input_shape[-1])
 
@@ -156,11 +189,11 @@ class ObjectDetection(Task):
         return {**found, "boxes": boxes,
                 "probabilities": tf.concat([scored, tf.where(valid[..., None], boxes / limits, 0.0)], axis=-1)}
 
-    def export_endpoints(self, model, datasets, class_names: list[str], image_shape) -> tuple[list, dict]:
+    def export_endpoints(self, model, datasets) -> tuple[list, dict]:
         """Objects to track; `serving_default` (detections) and `probabilities` endpoints, both bytes in."""
         import tensorflow as tf
 
-        names = tf.constant(class_names)
+        names = tf.constant(self.class_names)
 
         def serve_probabilities(image_bytes):
             answer = self._answer(model, datasets, image_bytes)
@@ -174,7 +207,7 @@ class ObjectDetection(Task):
         endpoints = {"serving_default": (serve, spec), "probabilities": (serve_probabilities, spec)}
         return [model, *datasets.preprocessing_layers], endpoints
 
-    def reference_probabilities(self, model, datasets, requests, image_shape) -> np.ndarray:
+    def reference(self, model, datasets, requests) -> np.ndarray:
         """What the in-memory Keras model gives for the same batch of image bytes."""
         import tensorflow as tf
 

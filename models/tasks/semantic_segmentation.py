@@ -26,22 +26,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.tasks.base import Task
+from models.tasks.base import Evaluation
+from models.tasks.classes import ClassTask
+from models.tasks.heads import DenseHead
 from pipelines.registry import tasks
-from pipelines.spec import HeadSpec
 
 
-@tasks.register("semantic_segmentation", HeadSpec)
-class SemanticSegmentation(Task):
+@tasks.register("semantic_segmentation", DenseHead)
+class SemanticSegmentation(ClassTask):
     """Label every pixel with a class (U-Net, DeepLabV3); bytes-in export answering masks at the input's size."""
 
     input_name = "image_bytes"
     target_key = "segmentation_masks"
     parity_signature = "probabilities"
+    metric = "mean_iou"
 
     def __init__(self, spec):
         super().__init__(spec)
-        self.num_classes = 0
         self.ignore_index = None
 
     # Data -------------------------------------------------------------------------------------
@@ -53,11 +54,9 @@ class SemanticSegmentation(Task):
                              f"data.source gives {examples.kind}")
         if examples.num_classes < 2:
             raise ValueError(f"task semantic_segmentation needs at least 2 classes, got {examples.class_names}")
-        if self.head.multi_label or self.head.pooling == "cls":
-            raise ValueError("model.head: multi_label and pooling: cls do not apply to semantic_segmentation")
         self.ignore_index = examples.ignore_index
 
-    def targets(self, num_classes: int):
+    def targets(self):
         """Images and int32 masks [H, W, 1]."""
         import tensorflow as tf
 
@@ -65,11 +64,10 @@ class SemanticSegmentation(Task):
 
     # Model ------------------------------------------------------------------------------------
 
-    def build_model(self, backbone, input_shape, num_classes: int):
+    def build_model(self, backbone, input_shape):
         """Backbone features, resized to the input size when smaller, then dropout and a 1x1 softmax conv."""
         import keras
 
-        self.num_classes = num_classes
         inputs = keras.Input(input_shape, name="images")
         x = backbone(inputs)
         if isinstance(x, dict):
@@ -80,7 +78,7 @@ class SemanticSegmentation(Task):
             x = keras.layers.Conv2D(units, 3, padding="same", activation="relu", name=f"head_conv{index}")(x)
         if self.head.dropout:
             x = keras.layers.Dropout(self.head.dropout, name="head_dropout")(x)
-        outputs = keras.layers.Conv2D(num_classes, 1, activation="softmax", dtype="float32", name="probabilities")(x)
+        outputs = keras.layers.Conv2D(self.num_classes, 1, activation="softmax", dtype="float32", name="probabilities")(x)
         return keras.Model(inputs, outputs, name=self.spec.name.replace("-", "_"))
 
     def compile_options(self) -> dict:
@@ -105,10 +103,10 @@ class SemanticSegmentation(Task):
 
     # Evaluation -------------------------------------------------------------------------------
 
-    def evaluate(self, model, dataset, class_names: list[str], train_labels):
+    def evaluate(self, model, dataset, train, held_out):
         """Mean and per-class IoU, pixel accuracy, the per-class IoU chart and a predictions PNG."""
         from models.segmentation import iou_per_class, mean_iou
-        from pipelines import plots
+        from models import plots
 
         scores = model.evaluate(dataset, return_dict=True, verbose=0)
         metrics = {f"test_{k}": float(v) for k, v in scores.items()}
@@ -120,25 +118,25 @@ class SemanticSegmentation(Task):
             if len(shown) < 8:
                 shown.extend(zip(np.asarray(images), true[-1], guesses))
         true, predicted = np.concatenate(true), np.concatenate(predicted)
-        ious = iou_per_class(true, predicted, len(class_names), self.ignore_index)
-        metrics["test_mean_iou"] = mean_iou(true, predicted, len(class_names), self.ignore_index)
+        ious = iou_per_class(true, predicted, len(self.class_names), self.ignore_index)
+        metrics["test_mean_iou"] = mean_iou(true, predicted, len(self.class_names), self.ignore_index)
         counted = true != self.ignore_index if self.ignore_index is not None else np.ones_like(true, bool)
         metrics["test_pixel_accuracy"] = float(np.mean(true[counted] == predicted[counted]))
-        metrics.update({f"test_iou_{name}": float(v) for name, v in zip(class_names, ious) if not np.isnan(v)})
+        metrics.update({f"test_iou_{name}": float(v) for name, v in zip(self.class_names, ious) if not np.isnan(v)})
         shown = shown[:8]
         figures = {
             "iou_per_class.png": plots.bar_chart(
-                {n: float(v) for n, v in zip(class_names, np.nan_to_num(ious))}, "IoU per class (held-out split)",
+                {n: float(v) for n, v in zip(self.class_names, np.nan_to_num(ious))}, "IoU per class (held-out split)",
                 "IoU", (0, 1)),
             "predictions.png": plots.mask_grid(
                 np.array([s[0] for s in shown]), [[s[1], s[2]] for s in shown], [""] * len(shown),
-                len(class_names), columns=2, title="Held-out images: true and predicted masks"),
+                len(self.class_names), columns=2, title="Held-out images: true and predicted masks"),
         }
-        return metrics, figures
+        return Evaluation(metrics, figures)
 
     def data_figures(self, datasets, examples) -> dict:
         """Augmented training images with their masks, as the model sees them."""
-        from pipelines import plots
+        from models import plots
 
         images, masks = next(iter(datasets.train))
         images, masks = np.asarray(images)[:16], np.asarray(masks)[:16, ..., 0]
@@ -178,7 +176,7 @@ class SemanticSegmentation(Task):
         mask = tf.where(rows & cols, tf.argmax(probabilities, axis=-1, output_type=tf.int32), -1)
         return {"mask": mask, "image_height": sizes[:, 0], "image_width": sizes[:, 1]}
 
-    def export_endpoints(self, model, datasets, class_names: list[str], image_shape) -> tuple[list, dict]:
+    def export_endpoints(self, model, datasets) -> tuple[list, dict]:
         """Objects to track; `serving_default` (masks) and `probabilities` endpoints, both bytes in."""
         import tensorflow as tf
 
@@ -195,7 +193,7 @@ class SemanticSegmentation(Task):
         endpoints = {"serving_default": (serve, spec), "probabilities": (serve_probabilities, spec)}
         return [model, *datasets.preprocessing_layers], endpoints
 
-    def reference_probabilities(self, model, datasets, requests, image_shape) -> np.ndarray:
+    def reference(self, model, datasets, requests) -> np.ndarray:
         """What the in-memory Keras model gives for the same batch of image bytes."""
         import tensorflow as tf
 

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.tasks.base import Task
+from models.tasks.base import Evaluation
+from models.tasks.classes import ClassTask
+from models.tasks.heads import TextHead
 from models.tasks.scores import macro_scores, majority_baseline, per_class_f1
 from models.tasks.text_model import (
     check_text,
@@ -28,10 +30,10 @@ from models.tasks.text_model import (
     model_features,
     sequence_output,
     text_inputs,
+    text_arguments,
     text_requests,
 )
 from pipelines.registry import tasks
-from pipelines.spec import HeadSpec
 
 
 def _pooling():
@@ -45,8 +47,8 @@ def _pooling():
     }
 
 
-@tasks.register("text_classification", HeadSpec)
-class TextClassification(Task):
+@tasks.register("text_classification", TextHead)
+class TextClassification(ClassTask):
     """Classify texts into one of N classes, or several (strings-in TF Serving export)."""
 
     input_name = "texts"
@@ -64,13 +66,13 @@ class TextClassification(Task):
                 "data.source gives several labels per text (label_separator); set model.head.multi_label: true"
             )
 
-    def targets(self, num_classes: int):
+    def targets(self):
         """Model features and one-hot (or multi-hot) float targets."""
         import tensorflow as tf
 
         if self.head.multi_label:
             return lambda features, labels: (model_features(features), tf.cast(labels, tf.float32))
-        return lambda features, labels: (model_features(features), tf.one_hot(labels, num_classes))
+        return lambda features, labels: (model_features(features), tf.one_hot(labels, self.num_classes))
 
     def backbone_input_shape(self, input_shape) -> tuple[int, ...]:
         check_tokenized("text_classification", input_shape)
@@ -78,7 +80,7 @@ class TextClassification(Task):
 
     # Model ------------------------------------------------------------------------------------
 
-    def build_model(self, backbone, input_shape, num_classes: int):
+    def build_model(self, backbone, input_shape):
         """Backbone + masked pooling + hidden dense layers + dropout + softmax/sigmoid."""
         import keras
 
@@ -89,7 +91,7 @@ class TextClassification(Task):
         if self.head.dropout:
             x = keras.layers.Dropout(self.head.dropout, name="head_dropout")(x)
         activation = "sigmoid" if self.head.multi_label else "softmax"
-        outputs = keras.layers.Dense(num_classes, activation=activation, dtype="float32", name="probabilities")(x)
+        outputs = keras.layers.Dense(self.num_classes, activation=activation, dtype="float32", name="probabilities")(x)
         return keras.Model(inputs, outputs, name=self.spec.name.replace("-", "_"))
 
     def compile_options(self) -> dict:
@@ -100,7 +102,7 @@ class TextClassification(Task):
         if loss == "auto":
             loss = (keras.losses.BinaryCrossentropy() if self.head.multi_label
                     else keras.losses.CategoricalCrossentropy(label_smoothing=self.head.label_smoothing))
-        return {"loss": loss, "metrics": list(self.spec.training.metrics)}
+        return {"loss": loss, "metrics": self.keras_metrics()}
 
     # Evaluation -------------------------------------------------------------------------------
 
@@ -118,27 +120,27 @@ class TextClassification(Task):
                 y_true.append(labels.argmax(-1))
         return np.concatenate(y_true), np.concatenate(y_pred)
 
-    def evaluate(self, model, dataset, class_names: list[str], train_labels: np.ndarray):
+    def evaluate(self, model, dataset, train, held_out):
         """Held-out metrics and figures (confusion matrix or per-class F1 for multi-label)."""
-        from pipelines import plots
+        from models import plots
 
         scores = model.evaluate(dataset, return_dict=True, verbose=0)
         metrics = {f"test_{k}": float(v) for k, v in scores.items()}
         y_true, y_pred = self.predictions(model, dataset)
         metrics.update(macro_scores(y_true, y_pred))
-        f1 = per_class_f1(y_true, y_pred, class_names)
+        f1 = per_class_f1(y_true, y_pred, self.class_names)
         figures = {"f1_per_class.png": plots.bar_chart(f1, "F1 per class (held-out split)", "F1", (0, 1))}
         if self.head.multi_label:
             metrics["test_exact_match"] = float(np.mean((y_true == y_pred).all(axis=1)))
         else:
             metrics["test_accuracy"] = float(np.mean(y_true == y_pred))
-            metrics.update(majority_baseline(train_labels, y_true, metrics["test_accuracy"]))
-            figures["confusion_matrix.png"] = plots.confusion_matrix(y_true, y_pred, class_names)
-        return metrics, figures
+            metrics.update(majority_baseline(train.labels, y_true, metrics["test_accuracy"]))
+            figures["confusion_matrix.png"] = plots.confusion_matrix(y_true, y_pred, self.class_names)
+        return Evaluation(metrics, figures)
 
     def data_figures(self, datasets, examples) -> dict:
         """How many texts each class has (whole source)."""
-        from pipelines import plots
+        from models import plots
 
         labels = examples.labels
         counts = labels.sum(axis=0) if labels.ndim == 2 else np.bincount(labels, minlength=examples.num_classes)
@@ -147,11 +149,11 @@ class TextClassification(Task):
 
     # Export -----------------------------------------------------------------------------------
 
-    def export_endpoints(self, model, datasets, class_names: list[str], input_shape) -> tuple[list, dict]:
+    def export_endpoints(self, model, datasets) -> tuple[list, dict]:
         """Objects to track and the strings-in `serving_default` endpoint for ExportArchive."""
         import tensorflow as tf
 
-        names = tf.constant(class_names)
+        names = tf.constant(self.class_names)
         multi_label = self.head.multi_label
 
         def serve(texts):
@@ -170,7 +172,11 @@ class TextClassification(Task):
         """One `serving_default` request per example: its raw text."""
         return text_requests(self.input_name, examples, indices)
 
-    def reference_probabilities(self, model, datasets, requests, input_shape) -> np.ndarray:
+    def predict_arguments(self, request: dict, folder) -> list[str]:
+        """`kpipe predict --text` with the request's text."""
+        return text_arguments(request[self.input_name])
+
+    def reference(self, model, datasets, requests) -> np.ndarray:
         """What the in-memory Keras model says for the same texts the export gets."""
         import tensorflow as tf
 

@@ -78,3 +78,16 @@ def text_requests(input_name: str, examples, indices) -> list[dict]:
     import numpy as np
 
     return [{input_name: np.array([str(examples.inputs[i]).encode("utf-8")], dtype=object)} for i in indices]
+
+
+def text_arguments(texts) -> list[str]:
+    """`kpipe predict --text` arguments for a request's texts (bytes).
+
+    Example:
+        >>> text_arguments([b"a lovely film"])
+        ['--text', 'a lovely film']
+    """
+    arguments = []
+    for text in texts:
+        arguments += ["--text", bytes(text).decode("utf-8")]
+    return arguments

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.tasks.base import Task
+from models.tasks.base import Evaluation
+from models.tasks.classes import ClassTask
+from models.tasks.heads import DenseHead
 from models.tasks.scores import macro_scores, per_class_f1
 from models.tasks.text_model import (
     check_text,
@@ -29,10 +31,10 @@ from models.tasks.text_model import (
     model_features,
     sequence_output,
     text_inputs,
+    text_arguments,
     text_requests,
 )
 from pipelines.registry import tasks
-from pipelines.spec import HeadSpec
 
 
 def word_probabilities(texts, word_ids, probabilities):
@@ -74,8 +76,8 @@ def word_outputs(texts, word_ids, probabilities, tag_names):
             "tag_ids": tag_ids, "probabilities": per_word, "num_tokens": counts}
 
 
-@tasks.register("token_classification", HeadSpec)
-class TokenClassification(Task):
+@tasks.register("token_classification", DenseHead)
+class TokenClassification(ClassTask):
     """Tag every word of a text (BIO entities, parts of speech); strings-in TF Serving export."""
 
     input_name = "texts"
@@ -85,11 +87,8 @@ class TokenClassification(Task):
     def check(self, examples) -> None:
         """Fail early unless the source gives tokens with one tag each."""
         check_text("token_classification", examples, tokens=True)
-        if self.head.multi_label:
-            raise ValueError("model.head.multi_label is for text_classification; token_classification gives one tag "
-                             "per token")
 
-    def targets(self, num_classes: int):
+    def targets(self):
         """Model features, each position's tag id (its word's, on first pieces) and 0/1 sample weights."""
         import tensorflow as tf
 
@@ -107,7 +106,7 @@ class TokenClassification(Task):
 
     # Model ------------------------------------------------------------------------------------
 
-    def build_model(self, backbone, input_shape, num_classes: int):
+    def build_model(self, backbone, input_shape):
         """Backbone + per-token hidden dense layers + dropout + softmax over tags."""
         import keras
 
@@ -117,7 +116,7 @@ class TokenClassification(Task):
             x = keras.layers.Dense(units, activation="relu", name=f"head_dense{index}")(x)
         if self.head.dropout:
             x = keras.layers.Dropout(self.head.dropout, name="head_dropout")(x)
-        outputs = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
+        outputs = keras.layers.Dense(self.num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
         return keras.Model(inputs, outputs, name=self.spec.name.replace("-", "_"))
 
     def compile_options(self) -> dict:
@@ -127,7 +126,7 @@ class TokenClassification(Task):
         loss = self.spec.training.loss
         if loss == "auto":
             loss = keras.losses.SparseCategoricalCrossentropy()
-        return {"loss": loss, "weighted_metrics": list(self.spec.training.metrics)}
+        return {"loss": loss, "weighted_metrics": self.keras_metrics()}
 
     # Evaluation -------------------------------------------------------------------------------
 
@@ -142,11 +141,11 @@ class TokenClassification(Task):
                 predicted.append(row_guess[keep])
         return true, predicted
 
-    def evaluate(self, model, dataset, class_names: list[str], train_labels):
+    def evaluate(self, model, dataset, train, held_out):
         """Token and entity-level metrics, the per-tag F1 chart and the tag confusion matrix."""
         from seqeval.metrics import f1_score, precision_score, recall_score
 
-        from pipelines import plots
+        from models import plots
 
         scores = model.evaluate(dataset, return_dict=True, verbose=0)
         metrics = {f"test_{k}": float(v) for k, v in scores.items()}
@@ -154,7 +153,7 @@ class TokenClassification(Task):
         flat_true, flat_predicted = np.concatenate(true), np.concatenate(predicted)
         metrics["test_accuracy"] = float(np.mean(flat_true == flat_predicted))
         metrics.update(macro_scores(flat_true, flat_predicted))
-        names = np.array(class_names)
+        names = np.array(self.class_names)
         true_tags = [list(names[row]) for row in true]
         predicted_tags = [list(names[row]) for row in predicted]
         metrics.update({
@@ -162,16 +161,16 @@ class TokenClassification(Task):
             "test_entity_precision": float(precision_score(true_tags, predicted_tags, zero_division=0)),
             "test_entity_recall": float(recall_score(true_tags, predicted_tags, zero_division=0)),
         })
-        f1 = per_class_f1(flat_true, flat_predicted, class_names)
+        f1 = per_class_f1(flat_true, flat_predicted, self.class_names)
         figures = {
             "f1_per_tag.png": plots.bar_chart(f1, "F1 per tag (held-out split)", "F1", (0, 1)),
-            "confusion_matrix.png": plots.confusion_matrix(flat_true, flat_predicted, class_names),
+            "confusion_matrix.png": plots.confusion_matrix(flat_true, flat_predicted, self.class_names),
         }
-        return metrics, figures
+        return Evaluation(metrics, figures)
 
     def data_figures(self, datasets, examples) -> dict:
         """How many tokens carry each tag (whole source)."""
-        from pipelines import plots
+        from models import plots
 
         counts = np.bincount(np.concatenate(list(examples.labels)), minlength=examples.num_classes)
         values = {name: float(count) for name, count in zip(examples.class_names, counts)}
@@ -183,11 +182,11 @@ class TokenClassification(Task):
         features = datasets.preprocess(texts)
         return features, model(model_features(features), training=False)
 
-    def export_endpoints(self, model, datasets, class_names: list[str], input_shape) -> tuple[list, dict]:
+    def export_endpoints(self, model, datasets) -> tuple[list, dict]:
         """Objects to track and the strings-in `serving_default` endpoint (tags per whitespace token)."""
         import tensorflow as tf
 
-        names = tf.constant(class_names)
+        names = tf.constant(self.class_names)
 
         def serve(texts):
             features, probabilities = self._features(model, datasets, texts)
@@ -200,7 +199,11 @@ class TokenClassification(Task):
         """One `serving_default` request per example: its tokens joined by spaces."""
         return text_requests(self.input_name, examples, indices)
 
-    def reference_probabilities(self, model, datasets, requests, input_shape) -> np.ndarray:
+    def predict_arguments(self, request: dict, folder) -> list[str]:
+        """`kpipe predict --text` with the request's text."""
+        return text_arguments(request[self.input_name])
+
+    def reference(self, model, datasets, requests) -> np.ndarray:
         """Per-word probabilities the in-memory Keras model gives for the batch of request texts."""
         import tensorflow as tf
 

@@ -4,7 +4,7 @@ Example (YAML):
     callbacks: [{early_stopping: {patience: 3}}]
 """
 
-from typing import Literal
+from typing import Literal, Optional
 
 from pydantic import Field
 
@@ -14,7 +14,9 @@ from pipelines.registry import callbacks
 
 class EarlyStoppingOptions(Options):
     shorthand = "patience"
-    monitor: str = "val_loss"
+    monitor: Optional[str] = Field(
+        None, description="Metric to watch; default: the task's metric on the validation split (e.g. val_accuracy)."
+    )
     patience: NonNegativeInt = Field(3, description="Epochs without improvement before stopping.")
     min_delta: float = Field(0.0, ge=0)
     mode: Literal["auto", "min", "max"] = "auto"
@@ -26,7 +28,8 @@ def early_stopping(options: EarlyStoppingOptions, *, context):
     """Stop training when `monitor` has not improved for `patience` epochs (keras EarlyStopping)."""
     import keras
 
+    monitor, mode = context.watched(options.monitor, options.mode)
     return keras.callbacks.EarlyStopping(
-        monitor=options.monitor, patience=options.patience, min_delta=options.min_delta,
-        mode=options.mode, restore_best_weights=options.restore_best_weights,
+        monitor=monitor, patience=options.patience, min_delta=options.min_delta,
+        mode=mode, restore_best_weights=options.restore_best_weights,
     )

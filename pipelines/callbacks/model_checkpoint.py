@@ -4,14 +4,18 @@ Example (YAML):
     callbacks: [model_checkpoint]
 """
 
-from typing import Literal
+from typing import Literal, Optional
+
+from pydantic import Field
 
 from pipelines.options import Options
 from pipelines.registry import callbacks
 
 
 class ModelCheckpointOptions(Options):
-    monitor: str = "val_loss"
+    monitor: Optional[str] = Field(
+        None, description="Metric to watch; default: the task's metric on the validation split (e.g. val_accuracy)."
+    )
     mode: Literal["auto", "min", "max"] = "auto"
     save_best_only: bool = True
 
@@ -24,6 +28,7 @@ def model_checkpoint(options: ModelCheckpointOptions, *, context):
     folder = context.work_dir / "checkpoints"
     folder.mkdir(parents=True, exist_ok=True)
     name = "best.keras" if options.save_best_only else "epoch{epoch:03d}.keras"
+    monitor, mode = context.watched(options.monitor, options.mode)
     return keras.callbacks.ModelCheckpoint(
-        str(folder / name), monitor=options.monitor, mode=options.mode, save_best_only=options.save_best_only
+        str(folder / name), monitor=monitor, mode=mode, save_best_only=options.save_best_only
     )

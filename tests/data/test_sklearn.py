@@ -13,7 +13,3 @@ def test_digits_are_uint8_images():
     assert examples.labels.dtype == np.int64 and sorted(set(examples.labels.tolist())) == list(range(10))
 
 
-def test_iris_is_a_float_table():
-    examples = load_sklearn(SklearnOptions(name="iris"))
-    assert examples.inputs.shape == (150, 4) and examples.inputs.dtype == np.float32
-    assert examples.class_names == ["setosa", "versicolor", "virginica"]

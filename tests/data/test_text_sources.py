@@ -145,15 +145,15 @@ def test_parquet_text_and_token_lists(tmp_path):
 
 def test_options_take_exactly_one_mode():
     ok = [
-        {"label_column": "y"},
-        {"label_column": "y", "feature_columns": ["a"], "label_separator": "|"},
+        {"target_column": "y"},
+        {"target_column": "y", "feature_columns": ["a"]},
         {"text_column": "t", "label_column": "y", "label_separator": ";"},
         {"tokens_column": "w", "tags_column": "t"},
     ]
     for options in ok:
         CsvOptions(path="x.csv", **options)
     bad = [
-        ({}, "no label_column; give label_column"),
+        ({}, "no target_column, text_column or tokens_column; give target_column"),
         ({"text_column": "t"}, "text_column needs a label_column"),
         ({"text_column": "t", "label_column": "y", "feature_columns": ["a"]}, "text_column cannot go with feature_columns"),
         ({"tokens_column": "w"}, "needs both tokens_column and tags_column"),

@@ -1,5 +1,7 @@
 """keras-hub DeepLabV3 as a segmentation backbone, its ResNet image encoder given as a nested config."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import yaml
 
@@ -21,7 +23,10 @@ def test_deeplab_v3_backbone_from_nested_config_segments_at_the_input_size():
     backbone = build_backbone(spec.model.backbone, (64, 64, 3))
     assert type(backbone).__name__ == "DeepLabV3Backbone"
     assert type(backbone.image_encoder).__name__ == "ResNetBackbone"
-    model = registry.tasks.get("semantic_segmentation").build(spec).build_model(backbone, (64, 64, 3), 4)
+    task = registry.tasks.get("semantic_segmentation").build(spec)
+    task.prepare(SimpleNamespace(class_names=["background", "circle", "rectangle", "triangle"],
+                                 input_shape=(64, 64, 3)), None)
+    model = task.build_model(backbone, (64, 64, 3))
     probabilities = np.asarray(model(np.zeros((2, 64, 64, 3), "float32")))
     assert probabilities.shape == (2, 64, 64, 4)
     np.testing.assert_allclose(probabilities.sum(-1), 1.0, rtol=1e-5)

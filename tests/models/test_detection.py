@@ -8,7 +8,7 @@ from data.dataset import build_datasets
 from data.sources.coco import CocoOptions, load_coco
 from data.synthetic.shapes import write_shapes
 from models.backbones import build_backbone
-from models.detection import (
+from models.tasks.detection_model import (
     BoxScores,
     build_detector,
     coco_map,
@@ -18,7 +18,8 @@ from models.detection import (
     to_image_pixels,
 )
 from pipelines import registry
-from pipelines.spec import DetectionSpec, keyed
+from models.tasks.object_detection import DetectionSpec
+from pipelines.spec import keyed
 from pipelines.spec_loading import load_spec
 from tests.helpers import REPO
 
@@ -56,10 +57,11 @@ def test_boxes_are_padded_per_batch_and_move_exactly_with_resize_and_flip(tmp_pa
     spec = shapes_spec(stages=[{"resize": {"height": 32, "width": 40}}, {"augment": [{"random_flip": "horizontal"}]}])
     task = registry.tasks.get("object_detection").build(spec)
     task.check(examples)
+    task.prepare(examples, examples)
     stages = [registry.stages.get(name).build(options, seed=index) for index, (name, options)
               in enumerate(map(keyed, spec.stages))]
     datasets = build_datasets(examples, examples.subset([0, 1, 2, 3, 4, 5]), examples.subset([]), stages,
-                              batch_size=6, seed=0, targets=task.targets(3), target_key=task.target_key,
+                              batch_size=6, seed=0, targets=task.targets(), target_key=task.target_key,
                               batcher=task.batcher)
     images, boxes = next(iter(datasets.validation))
     images = images.numpy()

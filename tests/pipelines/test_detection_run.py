@@ -10,7 +10,7 @@ import yaml
 from mlflow import MlflowClient
 
 from data.synthetic.shapes import write_shapes
-from models.detection import detect
+from models.tasks.detection_model import detect
 from pipelines.runner import run
 from pipelines.tracking import default_tracking_uri
 from serving.loading import load_export

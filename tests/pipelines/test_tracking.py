@@ -1,5 +1,6 @@
 """Tracking never breaks training: limits, batching and failing servers."""
 
+import contextlib
 import warnings
 
 import pytest
@@ -86,3 +87,37 @@ def test_worker_role_reads_tf_config(monkeypatch):
     monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {**cluster, "chief": ["c:3"]},
                                                 "task": {"type": "worker", "index": 0}}))
     assert worker_role() == (False, 0)
+
+
+@pytest.mark.parametrize(("raised", "status"), [(None, "FINISHED"), (ValueError("bad record in x.png"), "FAILED"),
+                                                (KeyboardInterrupt(), "KILLED")])
+def test_running_always_ends_the_run(in_tmp_dir, raised, status):
+    tracker = Tracker(resolve_tracking_uri(None), "tracking-test")
+    with pytest.raises(type(raised)) if raised else contextlib.nullcontext():
+        with tracker.running("t", {"kpipe.task": "image_classification"}) as run_id:
+            assert MlflowClient(default_tracking_uri()).get_run(run_id).info.status == "RUNNING"
+            if raised:
+                raise raised
+    record = MlflowClient(default_tracking_uri()).get_run(run_id)
+    assert record.info.status == status
+    assert record.data.tags["kpipe.task"] == "image_classification"
+    if raised:
+        assert record.data.tags["error_type"] == type(raised).__name__
+    else:
+        assert "error" not in record.data.tags
+
+
+def test_running_reopens_a_run_to_resume_it(in_tmp_dir):
+    tracker = Tracker(resolve_tracking_uri(None), "tracking-test")
+    with pytest.raises(KeyboardInterrupt), tracker.running("t") as first:
+        raise KeyboardInterrupt
+    with Tracker(resolve_tracking_uri(None), "tracking-test").running(resume_run_id=first) as again:
+        assert again == first
+    assert MlflowClient(default_tracking_uri()).get_run(first).info.status == "FINISHED"
+
+
+def test_running_without_tracking_yields_no_run_and_passes_errors_on():
+    tracker = Tracker("unused", "x", enabled=False)
+    with pytest.raises(ValueError, match="boom"), tracker.running("t") as run_id:
+        assert run_id is None
+        raise ValueError("boom")

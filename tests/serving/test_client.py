@@ -6,10 +6,12 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import numpy as np
+import pandas as pd
 import pytest
 import tensorflow as tf
 
-from serving.client import latest_version_dir, predict_files, rest_predict, rest_request_body
+from serving.client import (column_mismatch, latest_version_dir, predict_files, predict_rows, rest_predict,
+                            rest_request_body, rows_request)
 
 
 @pytest.fixture
@@ -84,3 +86,102 @@ def test_predict_files_names_unreadable_and_undecodable_files(published, png_fil
     not_png.write_text("not an image")
     with pytest.raises(ValueError, match="notes.txt"):
         predict_files(published["model_dir"], [str(png_file), str(not_png)])
+
+
+# --- Tabular rows: one named input per raw column ---------------------------------------------------------------
+ROW_INPUTS = {
+    "Horsepower": tf.TensorSpec([None], tf.float32, name="Horsepower"),
+    "Weight": tf.TensorSpec([None], tf.float32, name="Weight"),
+    "Origin": tf.TensorSpec([None], tf.string, name="Origin"),
+}
+
+
+class _RowModel(tf.Module):
+    """Answers what it was sent: predictions = Horsepower + Weight (-1 where either is NaN), class_names = Origin."""
+
+    @tf.function(input_signature=list(ROW_INPUTS.values()))
+    def serve(self, Horsepower, Weight, Origin):  # noqa: N803  (input names are the raw column names)
+        total = Horsepower + Weight
+        predictions = tf.where(tf.math.is_nan(total), -tf.ones_like(total), total)
+        probabilities = tf.stack([tf.fill(tf.shape(total), 0.25), tf.fill(tf.shape(total), 0.75)], axis=-1)
+        return {
+            "predictions": predictions,
+            "class_names": tf.strings.join(["origin:", Origin]),
+            "probabilities": probabilities,
+            "embedding": tf.zeros([tf.shape(total)[0], 3]),  # several values per row: not shown
+        }
+
+
+@pytest.fixture(scope="module")
+def row_export(tmp_path_factory):
+    path = tmp_path_factory.mktemp("rows") / "cars" / "1"
+    module = _RowModel()
+    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+    return path.parent
+
+
+def test_rows_request_fills_each_input_from_its_column():
+    frame = pd.DataFrame({
+        "Horsepower": ["130", "", "fast", None],
+        "Origin": [1.0, None, 3.0, 2.5],  # an integer column that pandas read as float because of a gap
+        "Turbo": [True, False, True, False],
+        "Name": ["a", "b", "c", "d"],
+    })
+    inputs = {**ROW_INPUTS, "Turbo": tf.TensorSpec([None, 1], tf.string)}
+    batch = rows_request(inputs, frame)
+    assert batch["Horsepower"].dtype == np.float32 and batch["Horsepower"].shape == (4,)
+    np.testing.assert_array_equal(batch["Horsepower"], [130, np.nan, np.nan, np.nan])
+    assert batch["Origin"].tolist() == ["1", "", "3", "2.5"]
+    assert batch["Turbo"].shape == (4, 1) and batch["Turbo"][:, 0].tolist() == ["true", "false", "true", "false"]
+    assert np.isnan(batch["Weight"]).all()  # no column: all missing
+    assert "Name" not in batch
+    assert column_mismatch(inputs, frame.columns) == (["Weight"], ["Name"])
+
+
+def test_rows_request_refuses_gaps_in_integer_inputs():
+    with pytest.raises(ValueError, match="'Cylinders'.*row\\(s\\) 2"):
+        rows_request({"Cylinders": tf.TensorSpec([None], tf.int64)}, pd.DataFrame({"Cylinders": [4, None]}))
+    batch = rows_request({"Cylinders": tf.TensorSpec([None], tf.int64)}, pd.DataFrame({"Cylinders": [4.0, 6.0]}))
+    assert batch["Cylinders"].dtype == np.int64 and batch["Cylinders"].tolist() == [4, 6]
+
+
+def test_predict_rows_sends_each_row_and_names_missing_and_extra_columns(row_export, tmp_path):
+    csv = tmp_path / "new.csv"
+    csv.write_text("Name,Horsepower,Origin\nford,130,USA\nvw,,\nfiat,n/a,Italy\n")
+    notes = []
+    rows = predict_rows(row_export, csv, note=notes.append)
+    assert [r["row"] for r in rows] == [1, 2, 3]
+    assert [r["predictions"] for r in rows] == [-1.0, -1.0, -1.0]  # Weight has no column: NaN
+    assert [r["class_names"] for r in rows] == ["origin:USA", "origin:", "origin:Italy"]
+    assert [r["probability"] for r in rows] == [0.75] * 3
+    assert all(set(r) == {"row", "predictions", "class_names", "probability"} for r in rows)
+    assert any("Weight" in n and "missing" in n for n in notes)
+    assert any("Name" in n and "ignored" in n for n in notes)
+
+    csv.write_text("Horsepower,Weight,Origin\n130,2.5,USA\n")
+    notes.clear()
+    (row,) = predict_rows(row_export / "1", csv, note=notes.append)
+    assert row["predictions"] == pytest.approx(132.5) and notes == []
+
+
+def test_predict_rows_refuses_an_image_export_and_an_empty_csv(published, row_export, tmp_path):
+    csv = tmp_path / "rows.csv"
+    csv.write_text("a,b\n1,2\n")
+    with pytest.raises(ValueError, match="does not take table rows"):
+        predict_rows(published["model_dir"], csv)
+    csv.write_text("Horsepower,Origin\n")
+    with pytest.raises(ValueError, match="no rows"):
+        predict_rows(row_export, csv)
+
+
+def test_kpipe_predict_rows_prints_one_line_per_row(row_export, tmp_path, capsys):
+    from pipelines.cli import main
+
+    csv = tmp_path / "new.csv"
+    csv.write_text("Horsepower,Weight,Origin,Name\n130,2.5,USA,ford\n90,1.5,Japan,honda\n")
+    assert main(["predict", str(row_export), "--rows", str(csv)]) == 0
+    out, err = capsys.readouterr()
+    assert "132.5000" in out and "91.5000" in out and "origin:Japan" in out and "0.7500" in out
+    assert "Name" in err and "ignored" in err
+    assert main(["predict", str(row_export), "--rows", str(csv), "--text", "hi"]) == 2
+    assert "exactly one" in capsys.readouterr().err

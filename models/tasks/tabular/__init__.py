@@ -1,0 +1,1 @@
+"""Tabular tasks: `tabular_classification` and `tabular_regression` (raw columns in, FeatureSpace inside)."""

@@ -1,0 +1,40 @@
+"""`kpipe init DATA`: write a commented spec for a folder of class sub-folders or a CSV/Parquet table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipelines.cli.common import EXIT_OK
+from pipelines.init_spec import TASKS
+
+
+def add_parser(commands) -> None:
+    init = commands.add_parser(
+        "init", help="Write a commented spec for your data.",
+        description="Write a commented spec for a folder of class sub-folders (images or .txt files) or a "
+                    "CSV/Parquet table; it validates and runs as written.")
+    init.add_argument("data", help="a folder with one sub-folder per class, or a .csv/.parquet table")
+    init.add_argument("--target", metavar="COLUMN",
+                      help="table column to predict (default: one named target/label/class/y, else the last)")
+    init.add_argument("--task", choices=TASKS, help="override the task guessed from the data")
+    init.add_argument("--name", help="spec, experiment and export name (default: the file or folder name)")
+    init.add_argument("--output", metavar="FILE", help="where to write the spec (default: <name>.yaml)")
+    init.add_argument("--force", action="store_true", help="overwrite --output if it exists")
+    init.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    """Draft the spec, refuse to overwrite an existing file without --force, write it and say what's next."""
+    from pipelines.init_spec import draft_spec
+
+    draft = draft_spec(args.data, target=args.target, task=args.task, name=args.name)
+    output = Path(args.output or f"{draft.name}.yaml")
+    if output.exists() and not args.force:
+        raise ValueError(f"{output} exists; give --force to overwrite it, or --output another file")
+    for note in draft.notes:
+        print(note)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(draft.text, encoding="utf-8")
+    print(f"wrote {output} ({draft.task})")
+    print(f"next: kpipe run {output}")
+    return EXIT_OK

@@ -1,0 +1,72 @@
+"""`kpipe predict EXPORT ...`: image files, texts (--text) or table rows (--rows) through an export."""
+
+from __future__ import annotations
+
+import sys
+
+from pipelines.cli.common import EXIT_OK, console
+
+
+def add_parser(commands) -> None:
+    predict = commands.add_parser("predict", help="Predict image files, texts or table rows with an export.")
+    predict.add_argument("export_dir", help="serving/models/<name> (latest version) or a version folder")
+    predict.add_argument("files", nargs="*", help="image files (PNG/JPEG)")
+    predict.add_argument("--text", action="append", metavar="TEXT",
+                         help="a text for a text export (repeatable); tagging exports print word/TAG")
+    predict.add_argument("--rows", metavar="FILE.csv",
+                         help="a CSV of raw rows for a tabular export, one column per input; one prediction per row")
+    predict.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    """Predict image files, texts or CSV rows with an export (a model folder's latest version, or a version folder)."""
+    from rich.table import Table
+
+    if sum(map(bool, (args.files, args.text, args.rows))) != 1:
+        raise ValueError("kpipe predict: give image files, texts with --text, or a CSV with --rows (exactly one)")
+    table = Table(title=str(args.export_dir), title_justify="left")
+    if args.rows:
+        _rows_table(table, args.export_dir, args.rows)
+    elif args.text:
+        from serving.client import predict_texts
+
+        rows = predict_texts(args.export_dir, args.text)
+        table.add_column("text", overflow="fold")
+        if "tagged" in rows[0]:
+            table.add_column("word/TAG", overflow="fold")
+            for row in rows:
+                table.add_row(row["text"], row["tagged"])
+        else:
+            table.add_column("class")
+            table.add_column("probability", justify="right")
+            for row in rows:
+                table.add_row(row["text"], row["class_name"], f"{row['probability']:.4f}")
+    else:
+        from serving.client import predict_files
+
+        _fill(table, predict_files(args.export_dir, args.files))
+    console().print(table)
+    return EXIT_OK
+
+
+def _rows_table(table, export_dir, csv_path) -> None:
+    """One table row per CSV row: its number and the export's per-row outputs; notes go to stderr."""
+    from serving.client import predict_rows
+
+    _fill(table, predict_rows(export_dir, csv_path, note=lambda text: print(f"note: {text}", file=sys.stderr)))
+
+
+def _fill(table, rows: list[dict]) -> None:
+    """One column per key of the answers, one table row per answer."""
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    for column in columns:
+        numeric = all(isinstance(row.get(column), (int, float)) for row in rows)
+        table.add_column(column, justify="right" if numeric else "left", overflow="fold")
+    for row in rows:
+        table.add_row(*(_cell(row.get(column)) for column in columns))
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return "" if value is None else str(value)

@@ -1,0 +1,57 @@
+"""The MLflow tag names kpipe sets, in one place.
+
+Every `kpipe.*` tag the app writes or reads is named here; code uses the constant, never
+the string. Other tags a run carries (`data.*`, `version.*`, `error`, `error_type`) are
+described where they are set (`pipelines/runner.py`, `pipelines/tracking.py`).
+
+| constant             | tag                         | on                 | value                                   |
+|----------------------|-----------------------------|--------------------|-----------------------------------------|
+| SPEC_NAME            | kpipe.spec_name             | run, sweep parent  | the spec's `name`                       |
+| TASK                 | kpipe.task                  | run, sweep parent  | the spec's `task`                       |
+| STRATEGY             | kpipe.strategy              | run                | the tf.distribute strategy's class name |
+| REPLICAS             | kpipe.replicas              | run                | replicas in sync                        |
+| PRECISION            | kpipe.precision             | run                | the Keras dtype policy                  |
+| EXPORT_GATE          | kpipe.export_gate           | run                | `passed` or `failed`                    |
+| EXPORT_GATE_REASON   | kpipe.export_gate_reason    | run (gate failed)  | the failed gates, `; `-joined           |
+| EXPORT_PATH          | kpipe.export_path           | run, model version | the export version's folder             |
+| EXPORT_VERSION       | kpipe.export_version        | run, model version | the export version's number             |
+| SWEEP                | kpipe.sweep                 | sweep parent       | the search strategy (grid, random, ...) |
+| SWEEP_METRIC         | kpipe.sweep_metric          | sweep parent       | the metric the sweep optimizes          |
+| SWEEP_MODE           | kpipe.sweep_mode            | sweep parent       | `max` or `min`                          |
+| BEST_RUN_ID          | kpipe.best_run_id           | sweep parent       | the best trial's run id so far          |
+| BEST_TRIAL           | kpipe.best_trial            | sweep parent       | the best trial's overrides (canonical)  |
+| SWEEP_ID             | kpipe.sweep_id              | sweep trial        | the parent run's id                     |
+| TRIAL                | kpipe.trial                 | sweep trial        | its overrides, canonical (`trial_key`)  |
+| alias_history(alias) | kpipe.alias_history.<alias> | registered model   | promoted versions, `,`-joined, in order |
+
+Example:
+    >>> alias_history("champion")
+    'kpipe.alias_history.champion'
+"""
+
+SPEC_NAME = "kpipe.spec_name"
+TASK = "kpipe.task"
+
+STRATEGY = "kpipe.strategy"
+REPLICAS = "kpipe.replicas"
+PRECISION = "kpipe.precision"
+
+EXPORT_GATE = "kpipe.export_gate"
+EXPORT_GATE_REASON = "kpipe.export_gate_reason"
+EXPORT_PATH = "kpipe.export_path"
+EXPORT_VERSION = "kpipe.export_version"
+
+SWEEP = "kpipe.sweep"
+SWEEP_METRIC = "kpipe.sweep_metric"
+SWEEP_MODE = "kpipe.sweep_mode"
+BEST_RUN_ID = "kpipe.best_run_id"
+BEST_TRIAL = "kpipe.best_trial"
+SWEEP_ID = "kpipe.sweep_id"
+TRIAL = "kpipe.trial"
+
+ALIAS_HISTORY = "kpipe.alias_history"
+
+
+def alias_history(alias: str) -> str:
+    """The registered-model tag that lists the versions promoted to `alias`, oldest first."""
+    return f"{ALIAS_HISTORY}.{alias}"
