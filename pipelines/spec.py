@@ -336,6 +336,16 @@ def _backbone_union() -> Any:
     return _union("backbone", members, tag_of, lambda v: v)
 
 
+def _task_rules(task) -> Any:
+    """A validator running `task.check_spec(spec)`: the rules a task sets on the rest of the spec."""
+
+    def check(spec):
+        task.check_spec(spec)
+        return spec
+
+    return check
+
+
 def _task_specs() -> dict[str, type[Spec]]:
     """One Spec model per registered task, whose `model.head` is that task's head options.
 
@@ -350,6 +360,7 @@ def _task_specs() -> dict[str, type[Spec]]:
         )
         members[c.name] = create_model(
             f"{_camel(c.name)}Spec", __base__=Spec, __doc__=c.summary,
+            __validators__={"_task_rules": model_validator(mode="after")(_task_rules(c.build))},
             task=(Literal[c.name], Field(description="What the pipeline learns.")), model=(model, ...),
         )
     head = create_model("AnyHeadModelSpec", __base__=ModelSpec, head=(dict[str, Any], Field(default_factory=dict)))

@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import json
+import re
 import typing
 from dataclasses import dataclass
 from typing import Any
@@ -85,8 +86,8 @@ def _unwrap(annotation: Any) -> tuple[Any, TaggedUnion | None]:
             return annotation, tagged
 
 
-def _walk(model: type[BaseModel], loc: tuple) -> tuple[list[str], type[BaseModel] | None]:
-    """The YAML path of a pydantic location, and the model found at its end (if any)."""
+def _walk(model: type[BaseModel], loc: tuple) -> tuple[list[str], type[BaseModel] | None, TaggedUnion | None]:
+    """The YAML path of a pydantic location, and the model or tagged union found at its end (if any)."""
     path: list[str] = []
     annotation: Any = model
     for part in loc:
@@ -101,9 +102,9 @@ def _walk(model: type[BaseModel], loc: tuple) -> tuple[list[str], type[BaseModel
             path.append(str(part))
             args = typing.get_args(annotation)
             annotation = args[-1] if args else None
-    annotation, _ = _unwrap(annotation)
+    annotation, tagged = _unwrap(annotation)
     is_model = isinstance(annotation, type) and issubclass(annotation, BaseModel)
-    return path, annotation if is_model else None
+    return path, annotation if is_model else None, tagged
 
 
 def _with_metadata(field) -> Any:
@@ -111,6 +112,9 @@ def _with_metadata(field) -> Any:
         return typing.Annotated[(field.annotation, *field.metadata)]
     return field.annotation
 
+
+KEY_PATH_PREFIX = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)+): (.+)$", re.S)
+"""A whole-spec rule names the key it is about first ("training.loss: ..."); that key becomes its path."""
 
 CUSTOM_ERRORS = {"number", "positive_number", "fraction", "gate"}
 """Error types our own validators raise; their messages get the offending value appended."""
@@ -132,11 +136,10 @@ _MESSAGES = {
     "less_than": lambda e: f"expected a number < {e['ctx']['lt']}, got {_show(e['input'])}",
     "less_than_equal": lambda e: f"expected a number <= {e['ctx']['le']}, got {_show(e['input'])}",
     "string_pattern_mismatch": lambda e: f"{_show(e['input'])} does not match {e['ctx']['pattern']}",
-    "union_tag_not_found": lambda e: f"expected a mapping that names its {e['ctx']['discriminator']}",
 }
 
 
-def _message(error: dict, holder: type[BaseModel] | None, key: str) -> str:
+def _message(error: dict, holder: type[BaseModel] | None, key: str, union: TaggedUnion | None = None) -> str:
     """A person's message for one pydantic error; `holder` is the model an unknown key was found in."""
     kind = error["type"]
     if kind == "extra_forbidden":
@@ -150,6 +153,9 @@ def _message(error: dict, holder: type[BaseModel] | None, key: str) -> str:
         expected = error["ctx"]["expected"]
         options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",")]
         return f"expected {expected}, got {_show(error['input'])}{suggest(str(error['input']), options)}"
+    if kind == "union_tag_not_found":
+        members = ", ".join(name for name in union.members if name) if union else ""
+        return f"expected a {union.kind if union else 'mapping'} that names one of: {members}"
     if kind in _MESSAGES:
         return _MESSAGES[kind](error)
     message = error["msg"].removeprefix("Value error, ")
@@ -163,10 +169,12 @@ def problems_from(error: ValidationError, model: type[BaseModel]) -> list[Proble
     problems = []
     for item in error.errors():
         loc = tuple(item["loc"])
-        path, _ = _walk(model, loc)
+        path, _, union = _walk(model, loc)
         key = path[-1] if path else ""
         holder = _walk(model, loc[:-1])[1] if item["type"] == "extra_forbidden" else None
-        problem = Problem(".".join(path), _message(item, holder, key))
+        message = _message(item, holder, key, union)
+        named = None if path else KEY_PATH_PREFIX.match(message)
+        problem = Problem(named[1], named[2]) if named else Problem(".".join(path), message)
         if problem not in problems:
             problems.append(problem)
     return problems

@@ -32,6 +32,7 @@ Example (YAML):
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
 from pydantic import Field, model_validator
 
@@ -39,13 +40,16 @@ from data.tabular.columns import ColumnType
 from pipelines.options import Options
 from pipelines.registry import sources
 
+ColumnName = Annotated[str, Field(min_length=1)]
+"""A column of the table, named as in its header."""
+
 
 class TableOptions(Options):
     path: str = Field(description="The table file.")
-    target_column: str | None = Field(
+    target_column: ColumnName | None = Field(
         default=None, description="Column to predict from the other columns (a table: tabular tasks)."
     )
-    feature_columns: list[str] | None = Field(
+    feature_columns: list[ColumnName] | None = Field(
         default=None, min_length=1,
         description="Columns the target is predicted from, in this order (with target_column); default: all others.",
     )

@@ -65,12 +65,14 @@ class ColumnFeatureSpace(FeatureSpace):
 
 def build_feature_space(
     types: dict[str, str], train_arrays: dict, *, hash_above: int = 200, hash_bins: int = 64,
-    text_max_tokens: int = 1000,
+    text_max_tokens: int = 1000, numeric_bins: int = 0,
 ) -> ColumnFeatureSpace:
     """An un-adapted feature space (output_mode="dict"), one feature per column of `types`.
 
     `train_arrays` (the training split's raw columns) only decide which
     categorical columns are hashed; `adapt_feature_space` learns the rest.
+    `numeric_bins` adds a piecewise-linear encoding over that many quantile
+    bins to each numeric column (0: the standardized value and missing flag only).
 
     Example:
         >>> train = {"n": np.zeros(3, "float32"), "id": np.array(["a", "b", "c"], object)}
@@ -82,7 +84,7 @@ def build_feature_space(
     for name, kind in types.items():
         layer_name = f"{name}_{kind}"
         if kind == "numeric":
-            layer = ImputedNumeric(name=layer_name)
+            layer = ImputedNumeric(bins=numeric_bins, name=layer_name)
         elif kind == "categorical":
             if name not in train_arrays:
                 raise ValueError(f"no training column for the categorical column {name!r}")

@@ -50,7 +50,13 @@ DATETIME_PARTS = (
 
 @keras.saving.register_keras_serializable(package="kpipe")
 class ImputedNumeric(keras.layers.Layer):
-    """A number column -> [batch, 2]: (x - mean) / std, 0 where missing (NaN or inf), and a 0/1 missing flag.
+    """A number column -> [batch, 2 + k]: (x - mean) / std, 0 where missing (NaN or inf), a 0/1 missing flag,
+    and with `bins`, its piecewise-linear encoding over k quantile bins of the training values.
+
+    The piecewise-linear encoding (Gorishniy et al. 2022, "On Embeddings for
+    Numerical Features in Tabular Deep Learning") gives one feature per bin: 0
+    below it, 1 above it, the position inside it in between; it lets an MLP cut
+    a number at thresholds as trees do. Missing numbers encode as all zeros.
 
     `adapt` learns the mean and std of the finite values (std 1 when they are
     all equal or there are none). The standardized value is clipped to
@@ -63,28 +69,37 @@ class ImputedNumeric(keras.layers.Layer):
         [[2.0, 0.0], [0.0, 1.0], [10000.0, 0.0]]
     """
 
-    def __init__(self, mean: float = 0.0, std: float = 1.0, **kwargs):
+    def __init__(self, mean: float = 0.0, std: float = 1.0, bins: int = 0, edges: list[float] | None = None,
+                 **kwargs):
         kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         self.mean, self.std = float(mean), float(std)
+        self.bins, self.edges = int(bins), [float(e) for e in edges or []]
 
     def adapt(self, data, steps: int | None = None) -> None:
-        """Learn mean and std from an array or a dataset of batches, ignoring NaN and inf."""
+        """Learn mean and std (and the bins' quantile edges) from an array or a dataset of batches, ignoring NaN and inf."""
         values = adapt_values(data, steps).astype("float64")
         finite = values[np.isfinite(values)]
         self.mean = float(finite.mean()) if len(finite) else 0.0
         std = float(finite.std()) if len(finite) else 0.0
         self.std = std if std > 0 else 1.0
+        if self.bins and len(finite):
+            self.edges = sorted({float(q) for q in np.quantile(finite, np.linspace(0, 1, self.bins + 1))})
 
     def call(self, x):
         x = column(tf.cast(x, tf.float32))
         finite = tf.math.is_finite(x)
         scaled = tf.clip_by_value((x - self.mean) / self.std, -CLIP, CLIP)
         scaled = tf.where(finite, scaled, tf.zeros_like(x))
-        return tf.stack([scaled, 1.0 - tf.cast(finite, tf.float32)], axis=-1)
+        parts = [scaled[:, None], 1.0 - tf.cast(finite, tf.float32)[:, None]]
+        if len(self.edges) > 1:
+            low, high = tf.constant(self.edges[:-1]), tf.constant(self.edges[1:])
+            inside = tf.clip_by_value((tf.where(finite, x, low[0])[:, None] - low) / (high - low), 0.0, 1.0)
+            parts.append(tf.where(finite[:, None], inside, tf.zeros_like(inside)))
+        return tf.concat(parts, axis=-1)
 
     def get_config(self):
-        return {**super().get_config(), "mean": self.mean, "std": self.std}
+        return {**super().get_config(), "mean": self.mean, "std": self.std, "bins": self.bins, "edges": self.edges}
 
 
 @keras.saving.register_keras_serializable(package="kpipe")

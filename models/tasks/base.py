@@ -80,6 +80,10 @@ class Task:
         self.spec = spec
         self.head = spec.model.head
 
+    @classmethod
+    def check_spec(cls, spec) -> None:
+        """Rules this task sets on the rest of a spec, checked by `kpipe validate` (none by default)."""
+
     def keras_metrics(self) -> list[str]:
         """The Keras metrics `compile` tracks: `training.metrics`, else the task's `default_metrics`."""
         chosen = self.spec.training.metrics

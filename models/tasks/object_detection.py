@@ -91,6 +91,12 @@ class ObjectDetection(ClassTask):
         self.options = self.head.detection
         self.model_size = None
 
+    @classmethod
+    def check_spec(cls, spec) -> None:
+        """The detector brings its own losses."""
+        if spec.training.loss != "auto":
+            raise ValueError("training.loss: object_detection trains with its detector's own losses; use auto")
+
     # Data -------------------------------------------------------------------------------------
 
     def check(self, examples) -> None:
@@ -98,8 +104,6 @@ class ObjectDetection(ClassTask):
         if examples.kind != "detection":
             raise ValueError(f"task object_detection needs images with boxes (a coco, voc or yolo source); "
                              f"data.source gives {examples.kind}")
-        if self.spec.training.loss != "auto":
-            raise ValueError("training.loss: object_detection trains with its detector's own losses; use auto")
         resizes = [options for name, options in map(keyed, self.spec.stages) if name == "resize"]
         if not resizes:
             raise ValueError("task object_detection needs a resize stage (a batch of images has one size), "

@@ -63,12 +63,12 @@ class TabularRegression(TabularTask):
                              f"{values[~np.isfinite(values)][0]} in the target column")
         return dataclasses.replace(examples, labels=values)
 
-    def check(self, examples) -> None:
-        """A table with a numeric target and a loss this task knows."""
-        super().check(examples)
-        if self.spec.training.loss not in ("auto", *LOSSES):
+    @classmethod
+    def check_spec(cls, spec) -> None:
+        """A loss this task knows."""
+        if spec.training.loss not in ("auto", *LOSSES):
             raise ValueError(f"training.loss: tabular_regression takes auto (mse), {', '.join(LOSSES)}; "
-                             f"got {self.spec.training.loss!r}")
+                             f"got {spec.training.loss!r}")
 
     def prepare(self, examples, train) -> None:
         """Adapt the FeatureSpace and fit the target's mean and deviation, on the training split."""
@@ -106,7 +106,7 @@ class TabularRegression(TabularTask):
 
     def evaluate(self, model, dataset, train, held_out) -> Evaluation:
         """Held-out errors next to the mean, linear and tree baselines; predicted-vs-actual, residuals, importance."""
-        from models import plots
+        from models.tasks.tabular import plots
         from models.tasks.tabular.errors import regression_errors
 
         scores = model.evaluate(dataset, return_dict=True, verbose=0)

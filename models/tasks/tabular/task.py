@@ -21,7 +21,7 @@ from pydantic import Field
 
 from models.tasks.base import Task
 from models.tasks.heads import DenseHead
-from pipelines.options import Options, PositiveInt
+from pipelines.options import NonNegativeInt, Options, PositiveInt
 
 CHUNK = 2048
 """Rows the model answers at once when it predicts a whole split."""
@@ -35,6 +35,10 @@ class EncodingOptions(Options):
     )
     hash_bins: PositiveInt = Field(64, description="Hash bins of a hashed categorical column.")
     text_max_tokens: PositiveInt = Field(1000, description="Vocabulary of a free-text column (tf-idf).")
+    numeric_bins: NonNegativeInt = Field(
+        0, le=256, description="Piecewise-linear encoding of each numeric column over this many quantile bins "
+                               "(0: the standardized value alone), which lets the network cut at thresholds as trees do."
+    )
 
 
 class TabularHead(DenseHead):
@@ -83,7 +87,7 @@ class TabularTask(Task):
         self.types = dict(examples.columns)
         self.feature_space = build_feature_space(
             self.types, train.inputs, hash_above=encoding.hash_above, hash_bins=encoding.hash_bins,
-            text_max_tokens=encoding.text_max_tokens,
+            text_max_tokens=encoding.text_max_tokens, numeric_bins=encoding.numeric_bins,
         )
         adapt_feature_space(self.feature_space, train.inputs)
         self.example_columns = train.inputs
