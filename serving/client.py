@@ -60,6 +60,29 @@ def rest_request_body(image_paths: list[str | os.PathLike]) -> dict:
     }
 
 
+def rows_request_body(batch: Mapping[str, np.ndarray]) -> str:
+    """TF Serving's row-format JSON body for a tabular batch (as `rows_request` builds it).
+
+    One object per row, one key per input. Missing numbers go as `NaN`, which TF
+    Serving's JSON parser reads (it parses with rapidjson's NaN-and-Infinity
+    flag); a missing category or date goes as "". `null` and omitted keys are
+    refused by TF Serving, so they are never written.
+
+    Example:
+        >>> rows_request_body({"Horsepower": np.array([130.0, np.nan], "float32"), "Origin": np.array([b"USA", b""], object)})
+        '{"instances": [{"Horsepower": 130.0, "Origin": "USA"}, {"Horsepower": NaN, "Origin": ""}]}'
+    """
+    rows = len(next(iter(batch.values())))
+    instances = [{name: _json_value(values[row]) for name, values in batch.items()} for row in range(rows)]
+    return json.dumps({"instances": instances})
+
+
+def _json_value(value):
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def rest_predict(
     url: str, model_name: str, image_paths: list[str | os.PathLike], timeout: float = 10
 ) -> list[dict]:

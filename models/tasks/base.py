@@ -60,6 +60,7 @@ class Task:
         direction: "max" when a higher `metric` is better, else "min".
         stratify: Whether the split keeps the proportions of the targets
             (class ids); targets that are not class ids are split at random.
+        weighs_classes: Whether `training.class_weight` applies (`class_weight`).
 
     Subclasses implement `check`, `targets`, `build_model`, `compile_options`,
     `evaluate`, `export_endpoints`, `reference` and `parity`; they may
@@ -74,6 +75,7 @@ class Task:
     metric = "loss"
     direction = "min"
     stratify = False
+    weighs_classes = False
     default_metrics: tuple[str, ...] = ()
 
     def __init__(self, spec):
@@ -82,7 +84,12 @@ class Task:
 
     @classmethod
     def check_spec(cls, spec) -> None:
-        """Rules this task sets on the rest of a spec, checked by `kpipe validate` (none by default)."""
+        """Rules this task sets on the rest of a spec, checked by `kpipe validate`: class weights need classes.
+
+        Subclasses that add rules call this first.
+        """
+        if spec.training.class_weight is not None and not cls.weighs_classes:
+            raise ValueError(f"training.class_weight: task {spec.task} has no classes to weight; remove it")
 
     def keras_metrics(self) -> list[str]:
         """The Keras metrics `compile` tracks: `training.metrics`, else the task's `default_metrics`."""
@@ -99,9 +106,7 @@ class Task:
         """Learn what the task needs from the whole source's metadata and the training split only."""
 
     def class_weight(self, train) -> dict[int, float] | None:
-        """Per-class loss weights for `fit`; tasks without classes refuse `training.class_weight`."""
-        if self.spec.training.class_weight is not None:
-            raise ValueError(f"training.class_weight: task {self.spec.task} has no classes to weight")
+        """Per-class loss weights for `fit` (none for tasks without classes; `check_spec` refuses the key)."""
         return None
 
     def data_figures(self, datasets, examples) -> dict:

@@ -26,6 +26,7 @@ class ClassTask(Task):
     metric = "accuracy"
     direction = "max"
     stratify = True
+    weighs_classes = True
     default_metrics = ("accuracy",)
 
     def prepare(self, examples, train) -> None:

@@ -84,6 +84,7 @@ class ObjectDetection(ClassTask):
     parity_signature = "probabilities"
     metric = "map_50"
     stratify = False
+    weighs_classes = False
     class_weight = Task.class_weight
 
     def __init__(self, spec):
@@ -93,7 +94,8 @@ class ObjectDetection(ClassTask):
 
     @classmethod
     def check_spec(cls, spec) -> None:
-        """The detector brings its own losses."""
+        """The detector brings its own losses, and weighs no classes."""
+        super().check_spec(spec)
         if spec.training.loss != "auto":
             raise ValueError("training.loss: object_detection trains with its detector's own losses; use auto")
 

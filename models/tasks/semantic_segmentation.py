@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.tasks.base import Evaluation
+from models.tasks.base import Evaluation, Task
 from models.tasks.classes import ClassTask
 from models.tasks.heads import DenseHead
 from pipelines.registry import tasks
@@ -40,6 +40,8 @@ class SemanticSegmentation(ClassTask):
     target_key = "segmentation_masks"
     parity_signature = "probabilities"
     metric = "mean_iou"
+    weighs_classes = False  # per-pixel (per-token) targets: Keras weighs classes of one label per example
+    class_weight = Task.class_weight
 
     def __init__(self, spec):
         super().__init__(spec)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.tasks.base import Evaluation
+from models.tasks.base import Evaluation, Task
 from models.tasks.classes import ClassTask
 from models.tasks.heads import DenseHead
 from models.tasks.scores import macro_scores, per_class_f1
@@ -81,6 +81,8 @@ class TokenClassification(ClassTask):
     """Tag every word of a text (BIO entities, parts of speech); strings-in TF Serving export."""
 
     input_name = "texts"
+    weighs_classes = False  # per-pixel (per-token) targets: Keras weighs classes of one label per example
+    class_weight = Task.class_weight
 
     # Data -------------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""`kpipe schema`: print the spec's JSON Schema (for editors with a YAML language server)."""
+"""`kpipe schema`: print the spec's JSON Schema (for editors with a YAML language server), one branch per task."""
 
 from __future__ import annotations
 
@@ -13,8 +13,11 @@ def add_parser(commands) -> None:
 
 def run(args) -> int:
     """Print the spec's JSON Schema (for editors with a YAML language server)."""
-    from pipelines import components  # noqa: F401  (fills the registries)
-    from pipelines.spec import spec_model
+    from pydantic import TypeAdapter
 
-    print(json.dumps(spec_model().model_json_schema(), indent=2))
+    from pipelines import components  # noqa: F401  (fills the registries)
+    from pipelines.spec import spec_union
+
+    schema = TypeAdapter(spec_union()).json_schema()
+    print(json.dumps({"title": "Spec", **schema}, indent=2))
     return EXIT_OK

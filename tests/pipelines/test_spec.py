@@ -112,8 +112,13 @@ def test_validate_accepts_the_digits_spec_without_importing_tensorflow(tmp_path)
 def test_schema_is_json_schema_of_every_section(tmp_path):
     result = run_cli("schema", cwd=tmp_path)
     schema = json.loads(result.stdout)
-    assert set(schema["properties"]) >= {"version", "name", "task", "data", "stages", "model", "training",
-                                         "tracking", "export"}
+    branches = {ref["$ref"].split("/")[-1] for ref in schema["oneOf"]}
+    assert {"ImageClassificationSpec", "TabularRegressionSpec"} <= branches  # one branch per task
+    regression = schema["$defs"]["TabularRegressionSpec"]
+    assert set(regression["properties"]) >= {"version", "name", "task", "data", "stages", "model", "training",
+                                             "tracking", "export"}
+    head = schema["$defs"][schema["$defs"]["TabularRegressionModelSpec"]["properties"]["head"]["$ref"].split("/")[-1]]
+    assert "standardize_target" in head["properties"] and "label_smoothing" not in head["properties"]
     assert "ResizeStage" in schema["$defs"]
     assert schema["$defs"]["AdamOptimizer"]["additionalProperties"] is False
 

@@ -65,7 +65,8 @@ class TabularRegression(TabularTask):
 
     @classmethod
     def check_spec(cls, spec) -> None:
-        """A loss this task knows."""
+        """A loss this task knows, and no class weights."""
+        super().check_spec(spec)
         if spec.training.loss not in ("auto", *LOSSES):
             raise ValueError(f"training.loss: tabular_regression takes auto (mse), {', '.join(LOSSES)}; "
                              f"got {spec.training.loss!r}")
