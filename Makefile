@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export KERAS_BACKEND := tensorflow
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install run test test-fast bench clean
+.PHONY: install run test test-fast bench quality clean
 
 install: $(VENV)/.installed
 
@@ -26,6 +26,10 @@ test-fast: install
 
 bench: install
 	$(PY) -m benchmarks.run_all
+
+quality: install
+	$(PY) -m pip install --quiet -e ".[quality]"
+	$(PY) -m benchmarks.tabular_quality --seeds 42 7 1
 
 clean:
 	rm -rf .kpipe .pytest_cache .hypothesis

@@ -58,10 +58,12 @@ TEXT_PATIENCE = 4
 CLASSIFICATION_MAX_DISTINCT = 20  # an integer target with at most this many values is a class, else a number
 TABULAR_LARGE_ROWS = 2000  # tables with more rows get the larger batch size
 TABULAR_BATCH_SIZE = (32, 64)  # [up to TABULAR_LARGE_ROWS rows, more]
-TABULAR_BACKBONE = {"source": "builtin", "name": "mlp",
-                    "config": {"units": [128, 128], "residual": True, "batch_norm": True, "dropout": 0.1}}
+# Tuned with `python -m benchmarks.tabular_quality --seeds 42 7 1` on six real tables (see that module):
+# batch norm off and a learning rate of 3e-3 won 14 of 18 runs within the goal, against 11-12 for batch norm,
+# a 1e-3 rate, piecewise-linear number encoding or early stopping on val_loss.
+TABULAR_BACKBONE = {"source": "builtin", "name": "mlp", "config": {"units": [128, 128], "residual": True, "dropout": 0.1}}
 TABULAR_EPOCHS = 200
-TABULAR_OPTIMIZER = {"name": "adamw", "learning_rate": 1.0e-3, "weight_decay": 1.0e-4}
+TABULAR_OPTIMIZER = {"name": "adamw", "learning_rate": 3.0e-3, "weight_decay": 1.0e-4}
 TABULAR_CALLBACKS = [{"early_stopping": {"patience": 20}}, "model_checkpoint", "terminate_on_nan"]
 TABLE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 

@@ -222,6 +222,7 @@ def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool, ex
         tracker.log_text(text, name)
     if evaluation.verdicts:
         tracker.log_text("\n".join(evaluation.verdicts) + "\n", "verdicts.txt")
+    tracker.set_tags({tag.evaluation_tag(name): value for name, value in evaluation.tags.items()})
     result = RunResult(None, metrics, skipped_records=examples.skipped, model=model, preprocess=datasets.preprocess,
                        verdicts=evaluation.verdicts)
     if chief and spec.export.enabled and held_out is not None:

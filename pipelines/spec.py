@@ -96,7 +96,11 @@ class TrainingSpec(Options):
         None, description="Keras metric names tracked every epoch; default: the task's own metrics."
     )
     callbacks: list["CallbackSpec"] = Field(default_factory=list)
-    class_weight: Union[Literal["balanced"], dict[NonNegativeInt, PositiveFloat], None] = None
+    class_weight: Union[Literal["auto", "balanced", "none"], dict[NonNegativeInt, PositiveFloat], None] = Field(
+        None, description="Per-class loss weights: auto (balanced when the largest training class has more than "
+                          "3x the examples of the smallest, else none), balanced, none, or {class id: weight}; "
+                          "unset: the task's default (auto for text classification, none for the others)."
+    )
     strategy: Literal["auto", "cpu", "gpu", "mirrored", "multi_worker", "tpu"] = "auto"
     mixed_precision: Literal["auto", "float32", "mixed_float16", "mixed_bfloat16"] = "auto"
     jit_compile: Union[Literal["auto"], bool] = "auto"

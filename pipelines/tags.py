@@ -22,11 +22,16 @@ described where they are set (`pipelines/runner.py`, `pipelines/tracking.py`).
 | BEST_TRIAL           | kpipe.best_trial            | sweep parent       | the best trial's overrides (canonical)  |
 | SWEEP_ID             | kpipe.sweep_id              | sweep trial        | the parent run's id                     |
 | TRIAL                | kpipe.trial                 | sweep trial        | its overrides, canonical (`trial_key`)  |
+| COLLAPSE             | kpipe.collapse              | run (collapsed)    | why: `one_class`, `baseline_f1`, ...    |
 | alias_history(alias) | kpipe.alias_history.<alias> | registered model   | promoted versions, `,`-joined, in order |
 
+Tasks set their own run tags through `Evaluation.tags`, by name under `kpipe.`
+(`evaluation_tag`): COLLAPSE is `models.tasks.collapse.TAG` there, set when the held-out
+predictions collapsed (one class, or no better than a baseline; see `models/tasks/collapse.py`).
+
 Example:
-    >>> alias_history("champion")
-    'kpipe.alias_history.champion'
+    >>> alias_history("champion"), evaluation_tag("collapse") == COLLAPSE
+    ('kpipe.alias_history.champion', True)
 """
 
 SPEC_NAME = "kpipe.spec_name"
@@ -49,9 +54,16 @@ BEST_TRIAL = "kpipe.best_trial"
 SWEEP_ID = "kpipe.sweep_id"
 TRIAL = "kpipe.trial"
 
+COLLAPSE = "kpipe.collapse"
+
 ALIAS_HISTORY = "kpipe.alias_history"
 
 
 def alias_history(alias: str) -> str:
     """The registered-model tag that lists the versions promoted to `alias`, oldest first."""
     return f"{ALIAS_HISTORY}.{alias}"
+
+
+def evaluation_tag(name: str) -> str:
+    """The run tag of a task's `Evaluation.tags` entry `name`: `kpipe.<name>`."""
+    return f"kpipe.{name}"

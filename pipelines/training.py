@@ -89,7 +89,7 @@ def train(spec, task, model, backbone, datasets, work_dir: Path, *, callbacks: l
     state = phase_state(work_dir)
     steps_per_epoch = spec.training.steps_per_epoch or datasets.steps_per_epoch
     train_data = datasets.train.repeat() if spec.training.steps_per_epoch else datasets.train
-    context = CallbackContext(work_dir, resuming, f"val_{task.metric}", task.direction)
+    context = CallbackContext(work_dir, resuming, *task.monitor())
     history: dict[str, list[float]] = {}
     for index, phase in enumerate(phases):
         with strategy.scope() if strategy is not None else contextlib.nullcontext():

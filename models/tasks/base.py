@@ -33,13 +33,30 @@ class Evaluation:
         figures: File name -> matplotlib figure, logged as images.
         tables: File name -> text (CSV, JSON), logged as artifacts.
         verdicts: Plain sentences for the run summary (did the model beat
-            its baselines, and by how much).
+            its baselines, by how much, which class weights it trained with,
+            did its predictions collapse).
+        tags: Run tags by name under `kpipe.`: {"collapse": "one_class"} tags
+            the run `kpipe.collapse: one_class`.
+
+    Example:
+        >>> Evaluation({"test_mae": 1.0}).update(Evaluation(verdicts=["ok"], tags={"collapse": "baseline_mae"}))
+        Evaluation(metrics={'test_mae': 1.0}, figures={}, tables={}, verdicts=['ok'], tags={'collapse': 'baseline_mae'})
     """
 
     metrics: dict[str, float] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
     tables: dict[str, str] = field(default_factory=dict)
     verdicts: list[str] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def update(self, other: Evaluation) -> Evaluation:
+        """Add `other`'s metrics, figures, tables, verdicts and tags to this evaluation; returns it."""
+        self.metrics.update(other.metrics)
+        self.figures.update(other.figures)
+        self.tables.update(other.tables)
+        self.verdicts.extend(other.verdicts)
+        self.tags.update(other.tags)
+        return self
 
 
 class Task:
@@ -64,8 +81,9 @@ class Task:
 
     Subclasses implement `check`, `targets`, `build_model`, `compile_options`,
     `evaluate`, `export_endpoints`, `reference` and `parity`; they may
-    override `read_targets`, `prepare`, `class_weight`, `data_figures`,
-    `backbone_input_shape` and `serving_requests`.
+    override `read_targets`, `prepare`, `class_weight`, `monitor`,
+    `collapse_causes`, `data_figures`, `backbone_input_shape` and
+    `serving_requests`.
     """
 
     input_name = "inputs"
@@ -86,10 +104,13 @@ class Task:
     def check_spec(cls, spec) -> None:
         """Rules this task sets on the rest of a spec, checked by `kpipe validate`: class weights need classes.
 
-        Subclasses that add rules call this first.
+        `auto` (the default) and `none` fit every task; `balanced` or a dict only
+        tasks that weigh classes. Subclasses that add rules call this first.
         """
-        if spec.training.class_weight is not None and not cls.weighs_classes:
-            raise ValueError(f"training.class_weight: task {spec.task} has no classes to weight; remove it")
+        setting = spec.training.class_weight
+        if setting not in ("auto", "none", None) and not cls.weighs_classes:
+            raise ValueError(f"training.class_weight: task {spec.task} has no classes to weight; "
+                             f"remove it (or set auto or none)")
 
     def keras_metrics(self) -> list[str]:
         """The Keras metrics `compile` tracks: `training.metrics`, else the task's `default_metrics`."""
@@ -108,6 +129,41 @@ class Task:
     def class_weight(self, train) -> dict[int, float] | None:
         """Per-class loss weights for `fit` (none for tasks without classes; `check_spec` refuses the key)."""
         return None
+
+    def monitor(self) -> tuple[str, str]:
+        """What early stopping and checkpoints watch when the spec names no metric, and its mode.
+
+        The task's metric on the validation split; called after `class_weight`,
+        which may change it (see `ClassTask.monitor`).
+        """
+        return f"val_{self.metric}", self.direction
+
+    # Diagnosis --------------------------------------------------------------------------------
+
+    def collapse_causes(self) -> list[str]:
+        """Likely causes of collapsed predictions, each naming the spec key to change (learning rate, epochs)."""
+        training = self.spec.training
+        causes = [f"a learning rate too high or too low: change training.optimizer.learning_rate "
+                  f"(now {training.optimizer.learning_rate:g})"]
+        patience = named_option(training.callbacks, "early_stopping", "patience")
+        if patience is None:
+            causes.append(f"too few epochs: raise training.epochs (now {training.epochs})")
+        else:
+            causes.append(f"too few epochs: raise training.epochs (now {training.epochs}), and early stopping's "
+                          f"patience (now {patience}) if it stopped before the model learned")
+        return causes
+
+    def collapse_report(self, found, causes: list[str] = ()) -> Evaluation:
+        """A `models.tasks.collapse.Diagnosis` (or None) as the summary's verdict and the `collapse` tag.
+
+        `causes` (those the caller knows from the data) come before `collapse_causes()`.
+        """
+        from models.tasks.collapse import TAG
+
+        if found is None:
+            return Evaluation()
+        return Evaluation(verdicts=[found.verdict([*causes, *self.collapse_causes()])], tags={TAG: found.reason})
+
 
     def data_figures(self, datasets, examples) -> dict:
         """Figures about the data, logged before training (none by default)."""
@@ -154,3 +210,19 @@ def metric_names(task_class, metric: str | None = None) -> tuple[str, str]:
     """
     name = metric or task_class.metric
     return f"val_{name}", f"test_{name}"
+
+
+def named_option(items, name: str, option: str):
+    """`option` of the first `{name: options}` item in `items` (stages, callbacks), or None when none is named.
+
+    Example:
+        >>> named_option(spec.stages, "tokenize", "sequence_length")   # doctest: +SKIP
+        48
+    """
+    from pipelines.spec import keyed
+
+    for item in items:
+        found, options = keyed(item)
+        if found == name:
+            return getattr(options, option, None)
+    return None

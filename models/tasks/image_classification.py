@@ -80,7 +80,8 @@ class ImageClassification(ClassTask):
     # Evaluation -------------------------------------------------------------------------------
 
     def evaluate(self, model, dataset, train, held_out):
-        """Held-out metrics (Keras metrics, macro precision/recall/F1, majority baseline) and the confusion matrix."""
+        """Held-out metrics (Keras metrics, macro precision/recall/F1, majority baseline), the confusion matrix,
+        and the class weights and collapse verdicts (`diagnose`)."""
         from models.tasks.scores import macro_scores, majority_baseline
         from models import plots
 
@@ -94,7 +95,7 @@ class ImageClassification(ClassTask):
         metrics.update(macro_scores(y_true, y_pred))
         metrics.update(majority_baseline(train.labels, y_true, float(np.mean(y_true == y_pred))))
         figures = {"confusion_matrix.png": plots.confusion_matrix(y_true, y_pred, self.class_names)}
-        return Evaluation(metrics, figures)
+        return Evaluation(metrics, figures).update(self.diagnose(y_true, y_pred, train.labels))
 
     def data_figures(self, datasets, examples) -> dict:
         """A grid of augmented training images as the model sees them."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.tasks.base import Evaluation
+from models.tasks.base import Evaluation, named_option
 from models.tasks.classes import ClassTask
 from models.tasks.heads import TextHead
 from models.tasks.scores import macro_scores, majority_baseline, per_class_f1
@@ -52,6 +52,7 @@ class TextClassification(ClassTask):
     """Classify texts into one of N classes, or several (strings-in TF Serving export)."""
 
     input_name = "texts"
+    default_class_weight = "auto"  # a few hundred imbalanced paragraphs otherwise collapse to the largest class
 
     # Data -------------------------------------------------------------------------------------
 
@@ -121,7 +122,7 @@ class TextClassification(ClassTask):
         return np.concatenate(y_true), np.concatenate(y_pred)
 
     def evaluate(self, model, dataset, train, held_out):
-        """Held-out metrics and figures (confusion matrix or per-class F1 for multi-label)."""
+        """Held-out metrics and figures (confusion matrix or per-class F1 for multi-label), weights and collapse verdicts."""
         from models import plots
 
         scores = model.evaluate(dataset, return_dict=True, verbose=0)
@@ -136,7 +137,16 @@ class TextClassification(ClassTask):
             metrics["test_accuracy"] = float(np.mean(y_true == y_pred))
             metrics.update(majority_baseline(train.labels, y_true, metrics["test_accuracy"]))
             figures["confusion_matrix.png"] = plots.confusion_matrix(y_true, y_pred, self.class_names)
-        return Evaluation(metrics, figures)
+        return Evaluation(metrics, figures).update(self.diagnose(y_true, y_pred, train.labels))
+
+    def collapse_causes(self) -> list[str]:
+        """The learning rate and epochs, and texts cut too short by the tokenizer."""
+        causes = super().collapse_causes()
+        length = named_option(self.spec.stages, "tokenize", "sequence_length")
+        if length is not None:
+            causes.append(f"texts cut too short to keep the words that decide the class: raise the tokenize "
+                          f"stage's sequence_length (now {length})")
+        return causes
 
     def data_figures(self, datasets, examples) -> dict:
         """How many texts each class has (whole source)."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.tasks.base import Evaluation, Task
+from models.tasks.base import Evaluation, Task, named_option
 from models.tasks.classes import ClassTask
 from models.tasks.heads import DenseHead
 from models.tasks.scores import macro_scores, per_class_f1
@@ -144,7 +144,7 @@ class TokenClassification(ClassTask):
         return true, predicted
 
     def evaluate(self, model, dataset, train, held_out):
-        """Token and entity-level metrics, the per-tag F1 chart and the tag confusion matrix."""
+        """Token and entity-level metrics, the per-tag F1 chart, the tag confusion matrix and collapse verdicts."""
         from seqeval.metrics import f1_score, precision_score, recall_score
 
         from models import plots
@@ -168,7 +168,17 @@ class TokenClassification(ClassTask):
             "f1_per_tag.png": plots.bar_chart(f1, "F1 per tag (held-out split)", "F1", (0, 1)),
             "confusion_matrix.png": plots.confusion_matrix(flat_true, flat_predicted, self.class_names),
         }
-        return Evaluation(metrics, figures)
+        train_tags = np.concatenate([np.asarray(row, "int64") for row in train.labels])
+        return Evaluation(metrics, figures).update(self.diagnose(flat_true, flat_predicted, train_tags))
+
+    def collapse_causes(self) -> list[str]:
+        """The learning rate and epochs, and sentences cut short by the tokenizer."""
+        causes = super().collapse_causes()
+        length = named_option(self.spec.stages, "tokenize", "sequence_length")
+        if length is not None:
+            causes.append(f"sentences cut short (words past it are not tagged): raise the tokenize stage's "
+                          f"sequence_length (now {length})")
+        return causes
 
     def data_figures(self, datasets, examples) -> dict:
         """How many tokens carry each tag (whole source)."""

@@ -161,3 +161,32 @@ def test_guess_task_and_names():
     assert sanitize_name("__my data (v2)") == "my-data-v2"
     with pytest.raises(ValueError, match="--name"):
         draft_spec(".", name="bad name")
+
+
+@pytest.mark.slow
+def test_a_drafted_table_spec_runs_with_no_edit_and_beats_the_mean(tmp_path, capsys):
+    """A real table (scikit-learn's diabetes) with some targets missing: init, then run as drafted."""
+    from sklearn.datasets import load_diabetes
+
+    frame = load_diabetes(as_frame=True, scaled=False).frame
+    frame.loc[[0, 10], "target"] = np.nan
+    frame["sex"] = frame["sex"].map({1.0: "female", 2.0: "male"})
+    frame.to_csv(tmp_path / "patients.csv", index=False)
+    assert main(["init", str(tmp_path / "patients.csv"), "--target", "target", "--output",
+                 str(tmp_path / "patients.yaml")]) == 0
+    drafted = yaml.safe_load((tmp_path / "patients.yaml").read_text())
+    assert drafted["task"] == "tabular_regression" and drafted["data"]["on_bad_record"] == "skip"
+    assert drafted["data"]["source"]["column_types"]["sex"] == "categorical"
+    capsys.readouterr()
+    assert main(["run", str(tmp_path / "patients.yaml")]) == 0
+    printed = capsys.readouterr().out
+    assert "verdict" in printed and "skipped records" in printed
+    from mlflow import MlflowClient
+
+    from pipelines.tracking import default_tracking_uri
+
+    run = MlflowClient(default_tracking_uri()).search_runs(
+        [MlflowClient(default_tracking_uri()).get_experiment_by_name("patients").experiment_id])[0]
+    metrics = run.data.metrics
+    assert metrics["test_mae"] < 0.85 * metrics["test_mean_baseline_mae"]
+    assert metrics["test_mae"] <= 1.2 * min(metrics["test_linear_baseline_mae"], metrics["test_tree_baseline_mae"])

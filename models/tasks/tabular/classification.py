@@ -85,7 +85,8 @@ class TabularClassification(TabularTask, ClassTask):
     # Evaluation -------------------------------------------------------------------------------
 
     def evaluate(self, model, dataset, train, held_out) -> Evaluation:
-        """Held-out metrics next to the majority, linear and tree baselines; confusion matrix and importance."""
+        """Held-out metrics next to the majority, linear and tree baselines; confusion matrix and importance;
+        the class weights and collapse verdicts (`diagnose`)."""
         from models import plots
 
         scores = model.evaluate(dataset, return_dict=True, verbose=0)
@@ -107,7 +108,8 @@ class TabularClassification(TabularTask, ClassTask):
         figures, table = self.importance(
             lambda columns: float(np.mean(self.predict(model, columns).argmax(-1) == y_true)), held_out, "accuracy")
         figures["confusion_matrix.png"] = plots.confusion_matrix(y_true, y_pred, self.class_names)
-        return Evaluation(metrics, figures, {"feature_importance.csv": table}, verdicts)
+        evaluation = Evaluation(metrics, figures, {"feature_importance.csv": table}, verdicts)
+        return evaluation.update(self.diagnose(y_true, y_pred, train.labels))
 
     def data_figures(self, datasets, examples) -> dict:
         """How many rows each class has (whole source)."""

@@ -106,7 +106,9 @@ class TabularRegression(TabularTask):
     # Evaluation -------------------------------------------------------------------------------
 
     def evaluate(self, model, dataset, train, held_out) -> Evaluation:
-        """Held-out errors next to the mean, linear and tree baselines; predicted-vs-actual, residuals, importance."""
+        """Held-out errors next to the mean, linear and tree baselines; predicted-vs-actual, residuals, importance;
+        a collapse verdict when the predictions barely vary or do no better than the training mean."""
+        from models.tasks.collapse import regression_collapse
         from models.tasks.tabular import plots
         from models.tasks.tabular.errors import regression_errors
 
@@ -127,7 +129,15 @@ class TabularRegression(TabularTask):
             lambda columns: -float(np.mean(np.abs(self.predict(model, columns)[:, 0] - truth))), held_out, "MAE")
         figures["predicted_vs_actual.png"] = plots.predicted_vs_actual(truth, predicted)
         figures["residuals.png"] = plots.residuals(truth, predicted)
-        return Evaluation(metrics, figures, {"feature_importance.csv": table}, verdicts)
+        evaluation = Evaluation(metrics, figures, {"feature_importance.csv": table}, verdicts)
+        return evaluation.update(self.collapse_report(regression_collapse(truth, predicted, train.labels)))
+
+    def collapse_causes(self) -> list[str]:
+        """The learning rate and epochs, and an unstandardized target."""
+        causes = super().collapse_causes()
+        if not self.head.standardize_target:
+            causes.append("a target far from unit scale: set model.head.standardize_target: true")
+        return causes
 
     # Export -----------------------------------------------------------------------------------
 
