@@ -10,7 +10,7 @@ import time
 
 from benchmarks.common import RESULTS
 
-FIGURES = ["pipeline_overhead", "naive_baseline", "input_pipeline", "serving_latency", "startup"]
+FIGURES = ["pipeline_overhead", "naive_baseline", "input_pipeline", "serving_latency", "startup", "time_to_model"]
 
 
 def main() -> int:

@@ -21,6 +21,7 @@ from pipelines import registry
 from pipelines import tags as tag
 from pipelines.spec import Spec, keyed
 from pipelines.spec_loading import load_spec
+from pipelines.timings import Timings, profiler_callback
 from pipelines.work_state import WorkState
 
 
@@ -43,6 +44,7 @@ class RunResult:
     verdicts: list[str] = field(default_factory=list)
     model: Any = None
     preprocess: Any = None
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 class ResumeError(RuntimeError):
@@ -82,12 +84,20 @@ def _work_dir(spec: Spec, resume: bool) -> Path:
 
 
 def run(spec: Spec | str | Path | dict, *, overrides: list[str] = (), resume: bool = False,
-        callbacks: list = (), parent_run_id: str | None = None, tags: dict[str, str] | None = None) -> RunResult:
+        callbacks: list = (), parent_run_id: str | None = None, tags: dict[str, str] | None = None,
+        profile: bool = False, timings: Timings | None = None, source: str | Path | None = None) -> RunResult:
     """Run a pipeline; the MLflow run ends FINISHED, or FAILED with the error, never RUNNING.
 
     `callbacks` are extra Keras callbacks for `fit` (timers, custom logging). `parent_run_id` makes
     the run a child of that MLflow run (a sweep's trial); `tags` are set on the run when it is created.
+    `source` is the spec's file (given a path, that path), the run's source in MLflow, with its git commit.
+    `profile` records a TensorFlow profile of training steps 2-6 into the run's `profile/` artifacts.
+    Each phase's seconds (`pipelines.timings`) go to `result.timings` and, also when the run fails,
+    to the `time_<phase>_s` metrics; `timings` is a clock started earlier (`kpipe run`: at the process
+    start), else it starts here.
     """
+    timings = timings if timings is not None else Timings()
+    source = source if source is not None or not isinstance(spec, (str, Path)) else spec
     spec = spec if isinstance(spec, Spec) else load_spec(spec, overrides)
 
     from pipelines.strategy import worker_role
@@ -101,15 +111,20 @@ def run(spec: Spec | str | Path | dict, *, overrides: list[str] = (), resume: bo
     tags = {tag.SPEC_NAME: spec.name, tag.TASK: spec.task, **spec.tracking.tags, **(tags or {})}
     with tracker.running(spec.tracking.run_name or spec.name, tags,
                          resume_run_id=state.get("run_id") if resume else None,
-                         parent_run_id=parent_run_id) as run_id:
+                         parent_run_id=parent_run_id, description=spec.description, source=source) as run_id:
         state.update(run_id=run_id)
-        result = _pipeline(spec, tracker, work_dir, resume, chief, list(callbacks))
+        try:
+            result = _pipeline(spec, tracker, work_dir, resume, chief, list(callbacks), timings, profile)
+        finally:
+            timings.finish()
+            tracker.log_metrics(timings.as_metrics())
     state.clear()
-    result.run_id, result.tracking_uri = run_id, uri
+    result.run_id, result.tracking_uri, result.timings = run_id, uri, timings.as_dict()
     return result
 
 
 def _log_setup(tracker, spec: Spec, examples, splits, fingerprint: str) -> None:
+    from pipelines.datasets import split_datasets
     from pipelines.tracking import flatten
 
     resolved = spec.model_dump(mode="json")
@@ -125,6 +140,8 @@ def _log_setup(tracker, spec: Spec, examples, splits, fingerprint: str) -> None:
     tracker.set_tags(tags)
     sizes = {f"data_{name}_examples": len(part.labels) for name, part in zip(("train", "validation", "test"), splits)}
     tracker.log_metrics({**sizes, "data_skipped_records": examples.skipped})
+    recipe = {**spec.data.split.model_dump(mode="json"), "seed": spec.seed}
+    tracker.log_datasets(split_datasets(examples, splits, fingerprint, recipe))
 
 
 @dataclass
@@ -137,8 +154,10 @@ class PreparedData:
     task: Any
 
 
-def prepare_data(spec: Spec) -> PreparedData:
+def prepare_data(spec: Spec, timings: Timings | None = None) -> PreparedData:
     """Load the source, split it and build the stages' tf.data pipelines, as a run does.
+
+    `timings` gets the `data` phase (the source read and checked) and `input_pipeline` (split, stages, tf.data).
 
     Example:
         >>> prepared = prepare_data(load_spec("pipelines/specs/digits.yaml"))   # doctest: +SKIP
@@ -147,37 +166,42 @@ def prepare_data(spec: Spec) -> PreparedData:
     from data.dataset import build_datasets
     from data.split import split_examples
 
+    timings = timings if timings is not None else Timings()
     source = spec.data.source
-    examples = registry.sources.get(source.type).build(source, on_bad_record=spec.data.on_bad_record)
-    if examples.skipped:
-        print(f"Skipped {examples.skipped} bad record(s): {', '.join(examples.skipped_records[:5])}", file=sys.stderr)
-    task = registry.tasks.get(spec.task).build(spec)
-    examples = task.read_targets(examples)
-    task.check(examples)
-    split = spec.data.split
-    splits = split_examples(examples, split.validation, split.test, seed=spec.seed,
-                            stratify=split.stratify and task.stratify)
-    task.prepare(examples, splits[0])
-    stages = []
-    for index, item in enumerate(spec.stages):
-        name, options = keyed(item)
-        stages.append(registry.stages.get(name).build(options, seed=spec.seed + index))
-    datasets = build_datasets(
-        *splits, stages, batch_size=spec.data.batch_size, seed=spec.seed, cache=spec.data.cache,
-        shuffle_buffer=spec.data.shuffle_buffer, targets=task.targets(),
-        target_key=task.target_key, batcher=task.batcher,
-    )
+    with timings.phase("data"):
+        examples = registry.sources.get(source.type).build(source, on_bad_record=spec.data.on_bad_record)
+        if examples.skipped:
+            print(f"Skipped {examples.skipped} bad record(s): {', '.join(examples.skipped_records[:5])}",
+                  file=sys.stderr)
+        task = registry.tasks.get(spec.task).build(spec)
+        examples = task.read_targets(examples)
+        task.check(examples)
+    with timings.phase("input_pipeline"):
+        split = spec.data.split
+        splits = split_examples(examples, split.validation, split.test, seed=spec.seed,
+                                stratify=split.stratify and task.stratify)
+        task.prepare(examples, splits[0])
+        stages = []
+        for index, item in enumerate(spec.stages):
+            name, options = keyed(item)
+            stages.append(registry.stages.get(name).build(options, seed=spec.seed + index))
+        datasets = build_datasets(
+            *splits, stages, batch_size=spec.data.batch_size, seed=spec.seed, cache=spec.data.cache,
+            shuffle_buffer=spec.data.shuffle_buffer, targets=task.targets(),
+            target_key=task.target_key, batcher=task.batcher,
+        )
     return PreparedData(examples, splits, datasets, task)
 
 
-def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool, extra_callbacks: list) -> RunResult:
+def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool, extra_callbacks: list,
+              timings: Timings, profile: bool) -> RunResult:
     import keras
     import tensorflow as tf
 
     from data.fingerprint import fingerprint
     from models.backbones import build_backbone
     from models import plots
-    from pipelines.strategy import select_precision, select_strategy
+    from pipelines.strategy import select_precision, select_strategy, strategy_name
     from pipelines.tracking import epoch_logger
     from models.tasks.base import Evaluation
     from pipelines.training import train
@@ -186,53 +210,81 @@ def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool, ex
     strategy = select_strategy(spec.training.strategy)
     precision = select_precision(spec.training.mixed_precision, strategy)
     keras.mixed_precision.set_dtype_policy(precision)
-    tracker.set_tags({tag.STRATEGY: type(strategy).__name__, tag.REPLICAS: strategy.num_replicas_in_sync,
+    tracker.set_tags({tag.STRATEGY: strategy_name(strategy), tag.REPLICAS: strategy.num_replicas_in_sync,
                       tag.PRECISION: precision})
 
-    prepared = prepare_data(spec)
+    timings.since_start("startup")  # process or call start, imports, MLflow run, strategy
+    prepared = prepare_data(spec, timings)
     examples, datasets, task = prepared.examples, prepared.datasets, prepared.task
     train_examples, validation_examples, test_examples = prepared.splits
-    _log_setup(tracker, spec, examples, prepared.splits, fingerprint(examples))
-    _log_stage_assets(tracker, datasets.assets, work_dir)
-    for name, figure in task.data_figures(datasets, examples).items():
-        tracker.log_figure(figure, name)
+    with timings.phase("fingerprint"):
+        data_fingerprint = fingerprint(examples)
+    with timings.phase("tracking"):
+        _log_setup(tracker, spec, examples, prepared.splits, data_fingerprint)
+        _log_stage_assets(tracker, datasets.assets, work_dir)
+    with timings.phase("plots"):
+        for name, figure in task.data_figures(datasets, examples).items():
+            tracker.log_figure(figure, name)
 
-    with strategy.scope():
+    with timings.phase("model"), strategy.scope():
         backbone = build_backbone(spec.model.backbone, task.backbone_input_shape(datasets.model_input_shape),
                                   vocabulary_size=datasets.vocabulary_size)
         model = task.build_model(backbone, datasets.model_input_shape)
+    profiler = [profiler_callback(work_dir / "profile")] if profile else []
     keras_history = train(
         spec, task, model, backbone, datasets, work_dir,
-        callbacks=[epoch_logger(tracker), *extra_callbacks],
+        callbacks=[timings.keras_callback(), epoch_logger(tracker), *profiler, *extra_callbacks],
         class_weight=task.class_weight(train_examples),
         strategy=strategy, resuming=resume,
     )
-    history = tracker.metric_history() or keras_history
-    tracker.log_figure(plots.training_curves(history), "training_curves.png")
+    if profile:
+        with timings.phase("tracking"):
+            _log_profile(tracker, work_dir / "profile")
+    with timings.phase("plots"):
+        history = tracker.metric_history() or keras_history
+        tracker.log_figure(plots.training_curves(history), "training_curves.png")
 
     held_out, held_out_examples = ((datasets.test, test_examples) if datasets.test is not None
                                    else (datasets.validation, validation_examples))
-    evaluation = (task.evaluate(model, held_out, train_examples, held_out_examples)
-                  if held_out is not None else Evaluation())
+    with timings.phase("evaluation"):
+        evaluation = (task.evaluate(model, held_out, train_examples, held_out_examples)
+                      if held_out is not None else Evaluation())
     metrics = evaluation.metrics
-    tracker.log_metrics(metrics)
-    for name, figure in evaluation.figures.items():
-        tracker.log_figure(figure, name)
-    for name, text in evaluation.tables.items():
-        tracker.log_text(text, name)
-    if evaluation.verdicts:
-        tracker.log_text("\n".join(evaluation.verdicts) + "\n", "verdicts.txt")
-    tracker.set_tags({tag.evaluation_tag(name): value for name, value in evaluation.tags.items()})
+    with timings.phase("tracking"):
+        tracker.log_metrics(metrics)
+    with timings.phase("plots"):
+        for name, figure in evaluation.figures.items():
+            tracker.log_figure(figure, name)
+    with timings.phase("tracking"):
+        for name, text in evaluation.tables.items():
+            tracker.log_text(text, name)
+        if evaluation.verdicts:
+            tracker.log_text("\n".join(evaluation.verdicts) + "\n", "verdicts.txt")
+        tracker.set_tags({tag.evaluation_tag(name): value for name, value in evaluation.tags.items()})
     result = RunResult(None, metrics, skipped_records=examples.skipped, model=model, preprocess=datasets.preprocess,
                        verdicts=evaluation.verdicts)
     if chief and spec.export.enabled and held_out is not None:
-        result.export_path, result.failed_gates = _export(spec, task, model, datasets, held_out_examples, metrics,
-                                                           tracker)
+        with timings.phase("export"):
+            result.export_path, result.failed_gates = _export(spec, task, model, datasets, held_out_examples,
+                                                               metrics, tracker, timings)
     if chief and spec.tracking.log_model:
-        versions = _library_versions()
-        sample = tf.nest.map_structure(lambda t: t[:4], next(iter(datasets.train))[0])
-        tracker.log_model(model, [f"tensorflow=={versions['tensorflow']}", f"keras=={versions['keras']}"], sample)
+        with timings.phase("model_logging"):
+            versions = _library_versions()
+            sample = tf.nest.map_structure(lambda t: t[:4], next(iter(datasets.train))[0])
+            tracker.log_model(model, [f"tensorflow=={versions['tensorflow']}", f"keras=={versions['keras']}"],
+                              sample)
     return result
+
+
+def _log_profile(tracker, folder: Path) -> None:
+    """Log the `--profile` trace under `profile/` in the run's artifacts, or say that there is none."""
+    if folder.is_dir() and any(folder.rglob("*.xplane.pb")):
+        tracker.log_artifacts(folder, "profile")
+        print(f"Profile of training steps 2-6 in {folder} (and the run's profile/ artifacts); view it with "
+              f"tensorboard --logdir {folder} (pip install tensorboard tensorboard-plugin-profile)", file=sys.stderr)
+    else:
+        print("--profile: no profile was recorded (the TensorFlow profiler did not run, or training ran "
+              "fewer than 2 steps)", file=sys.stderr)
 
 
 def _log_stage_assets(tracker, assets: dict, work_dir: Path) -> None:
@@ -243,7 +295,7 @@ def _log_stage_assets(tracker, assets: dict, work_dir: Path) -> None:
         tracker.log_artifacts(folder, f"stages/{name}")
 
 
-def _export(spec, task, model, datasets, examples, metrics, tracker):
+def _export(spec, task, model, datasets, examples, metrics, tracker, timings: Timings):
     """Check the export gates on `metrics`, then write a version: (its path, []) or (None, failed gates)."""
     from pipelines.gates import failed_gates
     from serving.export import export_for_serving
@@ -255,6 +307,8 @@ def _export(spec, task, model, datasets, examples, metrics, tracker):
         print(f"Export gate failed, no version written: {reason}", file=sys.stderr)
         return None, failures
     exported = export_for_serving(spec, task, model, datasets, examples)
+    for step, seconds in exported.timings.items():
+        timings.add(f"export_{step}", seconds, within="export")
     tracker.log_metrics(exported.parity)
     version = exported.path.name
     tracker.set_tags({tag.EXPORT_GATE: "passed", tag.EXPORT_PATH: str(exported.path), tag.EXPORT_VERSION: version})

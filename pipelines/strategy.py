@@ -6,14 +6,15 @@ GPUs, mixed_bfloat16 on TPUs, float32 on CPUs.
 
 Example:
     >>> strategy = select_strategy("cpu")
-    >>> select_precision("auto", strategy)
-    'float32'
+    >>> select_precision("auto", strategy), strategy_name(strategy)
+    ('float32', 'one_device')
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 
 import tensorflow as tf
 
@@ -64,6 +65,37 @@ STRATEGIES = {
 def select_strategy(name: str) -> tf.distribute.Strategy:
     """The strategy for `training.strategy`; a clear error when the hardware is missing."""
     return STRATEGIES[name]()
+
+
+_NAMES = {
+    "_DefaultDistributionStrategy": "default",
+    "OneDeviceStrategy": "one_device",
+    "MirroredStrategy": "mirrored",
+    "MultiWorkerMirroredStrategy": "multi_worker",
+    "CollectiveAllReduceStrategy": "multi_worker",
+    "TPUStrategy": "tpu",
+    "TPUStrategyV2": "tpu",
+    "ParameterServerStrategy": "parameter_server",
+    "ParameterServerStrategyV2": "parameter_server",
+    "CentralStorageStrategy": "central_storage",
+}
+
+
+def strategy_name(strategy: tf.distribute.Strategy) -> str:
+    """A strategy as a word for tags and logs: `default`, `one_device`, `mirrored`, `multi_worker`, `tpu`, ...
+
+    Subclasses read as their parent; an unknown strategy as its class name in snake case,
+    without `Strategy` (and a `V2` after it).
+
+    Example:
+        >>> strategy_name(tf.distribute.get_strategy())
+        'default'
+    """
+    for cls in type(strategy).__mro__:
+        if cls.__name__ in _NAMES:
+            return _NAMES[cls.__name__]
+    name = re.sub(r"Strategy(V\d+)?$", "", type(strategy).__name__.strip("_"))
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower() or "unknown"
 
 
 def select_precision(setting: str, strategy: tf.distribute.Strategy) -> str:

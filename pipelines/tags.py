@@ -1,16 +1,18 @@
 """The MLflow tag names kpipe sets, in one place.
 
 Every `kpipe.*` tag the app writes or reads is named here; code uses the constant, never
-the string. Other tags a run carries (`data.*`, `version.*`, `error`, `error_type`) are
-described where they are set (`pipelines/runner.py`, `pipelines/tracking.py`).
+the string. Other tags a run carries (`data.*`, `version.*`, `error`, `error_type`, and
+MLflow's own `mlflow.note.content` and `mlflow.source.*`) are described where they are set
+(`pipelines/runner.py`, `pipelines/tracking.py`).
 
 | constant             | tag                         | on                 | value                                   |
 |----------------------|-----------------------------|--------------------|-----------------------------------------|
 | SPEC_NAME            | kpipe.spec_name             | run, sweep parent  | the spec's `name`                       |
 | TASK                 | kpipe.task                  | run, sweep parent  | the spec's `task`                       |
-| STRATEGY             | kpipe.strategy              | run                | the tf.distribute strategy's class name |
+| STRATEGY             | kpipe.strategy              | run                | `default`, `mirrored`, `tpu`, ...       |
 | REPLICAS             | kpipe.replicas              | run                | replicas in sync                        |
 | PRECISION            | kpipe.precision             | run                | the Keras dtype policy                  |
+| GIT_DIRTY            | kpipe.git_dirty             | run (spec in git)  | `true` with uncommitted changes         |
 | EXPORT_GATE          | kpipe.export_gate           | run                | `passed` or `failed`                    |
 | EXPORT_GATE_REASON   | kpipe.export_gate_reason    | run (gate failed)  | the failed gates, `; `-joined           |
 | EXPORT_PATH          | kpipe.export_path           | run, model version | the export version's folder             |
@@ -40,6 +42,7 @@ TASK = "kpipe.task"
 STRATEGY = "kpipe.strategy"
 REPLICAS = "kpipe.replicas"
 PRECISION = "kpipe.precision"
+GIT_DIRTY = "kpipe.git_dirty"
 
 EXPORT_GATE = "kpipe.export_gate"
 EXPORT_GATE_REASON = "kpipe.export_gate_reason"

@@ -6,6 +6,11 @@ Every call is guarded: a tracking error becomes a warning, and training goes on.
 Params are truncated to MLflow's value limit and sent in batches within its
 per-call limits.
 
+A run started with a spec's `description` and `source` (the spec file) carries MLflow's own
+metadata: the description (`mlflow.note.content`), the source (`mlflow.source.name`, type
+LOCAL) and, when the spec's folder is in a git work tree, the commit
+(`mlflow.source.git.commit`) and whether the tree had uncommitted changes (`kpipe.git_dirty`).
+
 Example:
     >>> tracker = Tracker(resolve_tracking_uri(None), experiment="digits")   # doctest: +SKIP
     >>> with tracker.running("digits-cnn") as run_id:                        # doctest: +SKIP
@@ -17,11 +22,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import subprocess
 import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from pipelines import tags as tag
 
 DEFAULT_STORE = Path("mlruns")
 
@@ -38,7 +46,7 @@ def default_tracking_uri() -> str:
     return f"sqlite:///{DEFAULT_STORE.resolve()}/mlflow.db"
 
 
-RUN_LEVEL_PREFIXES = ("test_", "export_", "data_")
+RUN_LEVEL_PREFIXES = ("test_", "export_", "data_", "time_")
 """Metrics logged once per run (not per epoch); training curves leave them out."""
 
 
@@ -95,6 +103,49 @@ def flatten(data: Any, prefix: str = "") -> dict[str, str]:
     return flat
 
 
+GIT_TIMEOUT_S = 5
+"""How long a `git` call may take before the run goes on without git tags."""
+
+
+def run_metadata(description: str = "", source: str | Path | None = None) -> dict[str, str]:
+    """MLflow's description and source tags for a run of the spec `description`, read from the file `source`.
+
+    Example:
+        >>> run_metadata("Small CNN on digits")
+        {'mlflow.note.content': 'Small CNN on digits'}
+    """
+    tags = {"mlflow.note.content": description} if description else {}
+    if source is not None:
+        path = Path(source).resolve()
+        tags.update({"mlflow.source.name": str(path), "mlflow.source.type": "LOCAL", **git_tags(path)})
+    return tags
+
+
+def git_tags(path: Path) -> dict[str, str]:
+    """`mlflow.source.git.commit` and `kpipe.git_dirty` of the work tree holding `path`; {} outside git.
+
+    Dirty means uncommitted changes to tracked files, or `path` itself not committed. No git,
+    no work tree, no commit yet, or a git call slower than GIT_TIMEOUT_S: no tags, no error.
+    """
+    folder = path if path.is_dir() else path.parent
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True,
+                              timeout=GIT_TIMEOUT_S, check=True).stdout
+
+    try:
+        top, commit = git("rev-parse", "--show-toplevel", "--verify", "HEAD").splitlines()[:2]
+        entries = git("status", "--porcelain", "-z").split("\0")
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return {}
+    top = Path(top).resolve()
+    inside = path.relative_to(top).as_posix() if path.is_relative_to(top) else ""
+    untracked = [entry[3:] for entry in entries if entry.startswith("?? ")]
+    dirty = (len(untracked) < sum(1 for entry in entries if entry)
+             or any(inside == name or (name.endswith("/") and inside.startswith(name)) for name in untracked))
+    return {"mlflow.source.git.commit": commit, tag.GIT_DIRTY: str(dirty).lower()}
+
+
 class Tracker:
     """One MLflow run, reached through MlflowClient; inactive when tracking is off or failed."""
 
@@ -106,22 +157,29 @@ class Tracker:
         self.client = None
 
     def start(self, run_name: str | None = None, tags: dict[str, str] | None = None,
-              resume_run_id: str | None = None, parent_run_id: str | None = None) -> str | None:
+              resume_run_id: str | None = None, parent_run_id: str | None = None,
+              description: str = "", source: str | Path | None = None) -> str | None:
         """Create (or reopen, to resume) the run and make it MLflow's active run.
 
         With `parent_run_id` the run is a child of that run (a sweep's trial), nested under it.
+        `description` and `source` (the spec file) become MLflow's run metadata (`run_metadata`).
         """
         if not self.active:
             return None
         try:
             import mlflow
             from mlflow import MlflowClient
+            from mlflow.entities import RunTag
+            from mlflow.utils.validation import MAX_TAG_VAL_LENGTH
 
             self.client = MlflowClient(self.uri)
             mlflow.set_tracking_uri(self.uri)
+            metadata = {k: v[:MAX_TAG_VAL_LENGTH] for k, v in run_metadata(description, source).items()}
             if resume_run_id:
                 self.client.update_run(resume_run_id, status="RUNNING")
                 self.run_id = resume_run_id
+                if metadata:
+                    self.client.log_batch(self.run_id, tags=[RunTag(k, v) for k, v in metadata.items()])
             else:
                 experiment = self.client.get_experiment_by_name(self.experiment)
                 if experiment is None:
@@ -131,7 +189,8 @@ class Tracker:
                 else:
                     experiment_id = experiment.experiment_id
                 parent = {"mlflow.parentRunId": parent_run_id} if parent_run_id else {}
-                run = self.client.create_run(experiment_id, run_name=run_name, tags={**(tags or {}), **parent})
+                run = self.client.create_run(experiment_id, run_name=run_name,
+                                             tags={**metadata, **(tags or {}), **parent})
                 self.run_id = run.info.run_id
             mlflow.start_run(run_id=self.run_id, nested=parent_run_id is not None)
             return self.run_id
@@ -142,7 +201,8 @@ class Tracker:
 
     @contextlib.contextmanager
     def running(self, run_name: str | None = None, tags: dict[str, str] | None = None,
-                resume_run_id: str | None = None, parent_run_id: str | None = None) -> Iterator[str | None]:
+                resume_run_id: str | None = None, parent_run_id: str | None = None,
+                description: str = "", source: str | Path | None = None) -> Iterator[str | None]:
         """Start (or reopen) the run as `start` does, yield its id, and always end it.
 
         The run ends FINISHED when the block does, KILLED on Ctrl-C (KeyboardInterrupt), and
@@ -152,7 +212,8 @@ class Tracker:
             >>> with tracker.running("digits-cnn", {"owner": "me"}) as run_id:   # doctest: +SKIP
             ...     train()
         """
-        run_id = self.start(run_name, tags, resume_run_id=resume_run_id, parent_run_id=parent_run_id)
+        run_id = self.start(run_name, tags, resume_run_id=resume_run_id, parent_run_id=parent_run_id,
+                            description=description, source=source)
         try:
             yield run_id
         except BaseException as error:
@@ -180,6 +241,17 @@ class Tracker:
         items = [RunTag(k, str(v)[:MAX_TAG_VAL_LENGTH]) for k, v in tags.items()]
         for start in range(0, len(items), MAX_PARAMS_TAGS_PER_BATCH):
             self.client.log_batch(self.run_id, tags=items[start:start + MAX_PARAMS_TAGS_PER_BATCH])
+
+    @guarded
+    def log_datasets(self, datasets) -> None:
+        """Log dataset inputs (`pipelines.datasets.SplitDataset`s), each with its context (training, ...)."""
+        from mlflow.entities import Dataset, DatasetInput, InputTag
+        from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
+
+        inputs = [DatasetInput(Dataset(d.name, d.digest, d.source_type, d.source, d.schema, d.profile),
+                               [InputTag(MLFLOW_DATASET_CONTEXT, d.context)]) for d in datasets]
+        if inputs:
+            self.client.log_inputs(self.run_id, inputs)
 
     @guarded
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:

@@ -88,7 +88,7 @@ def test_mirrored_strategy_on_two_logical_cpus(tiny_spec, in_tmp_dir):
     assert done.returncode == 0, done.stderr[-3000:]
     _, (record,) = runs_of("tiny")
     assert record.info.status == "FINISHED"
-    assert record.data.tags["kpipe.strategy"] == "MirroredStrategy"
+    assert record.data.tags["kpipe.strategy"] == "mirrored"
     assert record.data.tags["kpipe.replicas"] == "2"
 
 

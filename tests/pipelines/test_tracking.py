@@ -121,3 +121,43 @@ def test_running_without_tracking_yields_no_run_and_passes_errors_on():
     with pytest.raises(ValueError, match="boom"), tracker.running("t") as run_id:
         assert run_id is None
         raise ValueError("boom")
+
+
+def test_a_run_carries_the_description_and_source_also_when_resumed(in_tmp_dir, monkeypatch):
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(in_tmp_dir))  # no work tree: no git tags
+    spec = in_tmp_dir / "spec.yaml"
+    spec.write_text("name: t\n")
+    with pytest.raises(KeyboardInterrupt), Tracker(resolve_tracking_uri(None), "tracking-test").running(
+            "t", description="first words") as first:
+        raise KeyboardInterrupt
+    assert "mlflow.note.content" in MlflowClient(default_tracking_uri()).get_run(first).data.tags
+    with Tracker(resolve_tracking_uri(None), "tracking-test").running(
+            resume_run_id=first, description="What it does.", source=spec):
+        pass
+    tags = MlflowClient(default_tracking_uri()).get_run(first).data.tags
+    assert tags["mlflow.note.content"] == "What it does."
+    assert (tags["mlflow.source.name"], tags["mlflow.source.type"]) == (str(spec.resolve()), "LOCAL")
+    assert "mlflow.source.git.commit" not in tags
+
+
+def test_a_dataset_the_store_refuses_is_a_warning(tmp_path):
+    from pipelines.datasets import SplitDataset
+
+    tracker = started(tmp_path)
+    too_long = SplitDataset("digits", "d" * 100, "sklearn", "{}", "{}", "{}", "training")
+    with pytest.warns(TrackingWarning, match="log_datasets"):
+        tracker.log_datasets([too_long])
+    tracker.finish("FINISHED")
+    assert not MlflowClient(default_tracking_uri()).get_run(tracker.run_id).inputs.dataset_inputs
+
+
+def test_a_description_longer_than_a_tag_is_cut_not_refused(tmp_path):
+    from mlflow.utils.validation import MAX_TAG_VAL_LENGTH
+
+    tracker = Tracker(resolve_tracking_uri(None), "tracking-test")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TrackingWarning)
+        tracker.start("t", description="x" * (MAX_TAG_VAL_LENGTH + 10))
+    tracker.finish("FINISHED")
+    assert len(MlflowClient(default_tracking_uri()).get_run(tracker.run_id).data.tags["mlflow.note.content"]) == \
+        MAX_TAG_VAL_LENGTH

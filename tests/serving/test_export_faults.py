@@ -152,5 +152,5 @@ def test_multi_worker_training_exports_and_logs_from_the_chief_only(tiny_spec, i
     client = MlflowClient(default_tracking_uri())
     (record,) = client.search_runs([client.get_experiment_by_name("tiny").experiment_id])
     assert record.info.status == "FINISHED"
-    assert record.data.tags["kpipe.strategy"] == "MultiWorkerMirroredStrategy"
+    assert record.data.tags["kpipe.strategy"] == "multi_worker"
     assert record.data.tags["kpipe.replicas"] == "2"
