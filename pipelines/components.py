@@ -24,6 +24,7 @@ MODULES = [
     "data.sources.voc",
     "data.sources.yolo",
     "data.sources.mask_folder",
+    "data.sources.shapes",
     "data.stages.resize",
     "data.stages.rescale",
     "data.stages.normalize",

@@ -105,7 +105,11 @@ class TrainingSpec(Options):
     mixed_precision: Literal["auto", "float32", "mixed_float16", "mixed_bfloat16"] = "auto"
     jit_compile: Union[Literal["auto"], bool] = "auto"
     work_dir: str = Field(".kpipe", description="Backups, checkpoints and resume state, per spec name.")
-    verbose: Literal["auto", 0, 1, 2] = "auto"
+    verbose: Literal["auto", 0, 1, 2] = Field(
+        "auto", description="Training output: 0 none, 1 a live progress bar, 2 one line per epoch; auto: 1 on a "
+                            "terminal, 2 when stdout is not one (a log file, CI). `kpipe run --quiet` sets 0, "
+                            "`--verbose` 1."
+    )
 
 
 class TrackingSpec(Options):

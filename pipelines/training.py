@@ -57,6 +57,24 @@ def compile_model(model, task, spec, *, steps: int, learning_rate_factor: float 
     return schedule.callbacks
 
 
+def keras_verbose(setting) -> int:
+    """Keras' `verbose` for `training.verbose`: 0 silent, 1 a live progress bar, 2 one line per epoch.
+
+    `auto` is 1 on a terminal and 2 when stdout is a file or a pipe (CI, `kpipe run ... > log`), where
+    Keras' own `auto` (1) would write a progress line per batch.
+
+    Example:
+        >>> keras_verbose(0), keras_verbose(2)
+        (0, 2)
+    """
+    import sys
+
+    if setting != "auto":
+        return int(setting)
+    isatty = getattr(sys.stdout, "isatty", None)
+    return 1 if callable(isatty) and isatty() else 2
+
+
 def spec_callbacks(spec, context: CallbackContext) -> list:
     """The callbacks listed in `training.callbacks`, built fresh."""
     built = []
@@ -110,7 +128,7 @@ def train(spec, task, model, backbone, datasets, work_dir: Path, *, callbacks: l
             callbacks=[*callbacks, *spec_callbacks(spec, context), *schedule_callbacks],
             class_weight=class_weight,
             shuffle=False,
-            verbose=spec.training.verbose,
+            verbose=keras_verbose(spec.training.verbose),
         )
         for key, values in fitted.history.items():
             history.setdefault(key, []).extend(values)

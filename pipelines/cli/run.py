@@ -11,11 +11,18 @@ def add_parser(commands) -> None:
                      help="continue the last unfinished run of this spec from its backup")
     sub.add_argument("--profile", action="store_true",
                      help="record a TensorFlow profile of training steps 2-6 (the run's profile/ artifacts)")
+    output = sub.add_mutually_exclusive_group()
+    output.add_argument("--quiet", action="store_true",
+                        help="no per-epoch output, only the summary (sets training.verbose=0)")
+    output.add_argument("--verbose", action="store_true",
+                        help="Keras' progress bar even when stdout is not a terminal (sets training.verbose=1)")
 
 
 def run(args) -> int:
     """Run a spec end to end; its phases are timed from the process start."""
     timings = clock()
+    if args.quiet or args.verbose:  # an override like --set, so the spec logged to MLflow says what ran
+        args.set = [*(args.set or []), f"training.verbose={0 if args.quiet else 1}"]
     spec = load(args)
     from pipelines.runner import run as run_spec
 
