@@ -1,7 +1,10 @@
 """`kpipe promote`: register a run's model, give it an alias, and point TF Serving at its export.
 
-The run's logged Keras model becomes a version of the registered model named after its
-export (`export.model_name`); the version carries the export's folder and number as tags
+The run's `servable` model (the export itself as an MLflow pyfunc model, answering raw PNG
+bytes, strings or table columns like TF Serving; `serving/pyfunc.py`) becomes a version of the
+registered model named after its export (`export.model_name`), so `models:/<name>@champion`
+serves what TF Serving serves; a run without one (logged before it existed) registers its Keras
+`model`. The version carries the export's folder and number as tags
 (`kpipe.export_path`, `kpipe.export_version`). `<base_path>/models.config` then serves that
 export version and labels it with the alias, so clients can ask for `champion`. Every
 promotion is appended to the registered model's tag `kpipe.alias_history.<alias>`, and
@@ -69,12 +72,17 @@ def _export_of(run, base_path: str | Path | None) -> Path:
     return path.resolve()
 
 
+SERVABLE = "servable"
+"""The logged model promote registers when the run has it: the export itself, raw inputs in (`serving.pyfunc`)."""
+
+
 def _logged_model(client, run):
+    """The run's `servable` model (the export as a pyfunc model), else its Keras `model` (older runs)."""
     models = client.search_logged_models([run.info.experiment_id],
                                          filter_string=f"source_run_id = '{run.info.run_id}'")
     if not models:
         raise PromotionError(f"run {run.info.run_id} logged no model to register (tracking.log_model was false)")
-    return models[0]
+    return next((m for m in models if m.name == SERVABLE), models[0])
 
 
 def _registry_version(client, name: str, run, export_path: Path) -> str:

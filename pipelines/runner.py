@@ -273,6 +273,8 @@ def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool, ex
             sample = tf.nest.map_structure(lambda t: t[:4], next(iter(datasets.train))[0])
             tracker.log_model(model, [f"tensorflow=={versions['tensorflow']}", f"keras=={versions['keras']}"],
                               sample)
+    from pipelines.report import log_report  # report.html in the run's artifacts, what a reviewer opens
+    log_report(tracker, spec, prepared, result, timings)
     return result
 
 
@@ -312,4 +314,6 @@ def _export(spec, task, model, datasets, examples, metrics, tracker, timings: Ti
     tracker.log_metrics(exported.parity)
     version = exported.path.name
     tracker.set_tags({tag.EXPORT_GATE: "passed", tag.EXPORT_PATH: str(exported.path), tag.EXPORT_VERSION: version})
+    if spec.tracking.log_model:
+        tracker.log_servable(exported.path)  # the export itself as a pyfunc model: runs:/<id>/servable
     return exported.path, []

@@ -15,8 +15,8 @@ MLflow's own `mlflow.note.content` and `mlflow.source.*`) are described where th
 | GIT_DIRTY            | kpipe.git_dirty             | run (spec in git)  | `true` with uncommitted changes         |
 | EXPORT_GATE          | kpipe.export_gate           | run                | `passed` or `failed`                    |
 | EXPORT_GATE_REASON   | kpipe.export_gate_reason    | run (gate failed)  | the failed gates, `; `-joined           |
-| EXPORT_PATH          | kpipe.export_path           | run, model version | the export version's folder             |
-| EXPORT_VERSION       | kpipe.export_version        | run, model version | the export version's number             |
+| EXPORT_PATH          | kpipe.export_path           | run, servable, version | the export version's folder         |
+| EXPORT_VERSION       | kpipe.export_version        | run, servable, version | the export version's number         |
 | SWEEP                | kpipe.sweep                 | sweep parent       | the search strategy (grid, random, ...) |
 | SWEEP_METRIC         | kpipe.sweep_metric          | sweep parent       | the metric the sweep optimizes          |
 | SWEEP_MODE           | kpipe.sweep_mode            | sweep parent       | `max` or `min`                          |
@@ -26,6 +26,10 @@ MLflow's own `mlflow.note.content` and `mlflow.source.*`) are described where th
 | TRIAL                | kpipe.trial                 | sweep trial        | its overrides, canonical (`trial_key`)  |
 | COLLAPSE             | kpipe.collapse              | run (collapsed)    | why: `one_class`, `baseline_f1`, ...    |
 | alias_history(alias) | kpipe.alias_history.<alias> | registered model   | promoted versions, `,`-joined, in order |
+
+"servable" is the run's logged model `servable` (the export as a pyfunc model) and "version"
+the registry's model version `kpipe promote` creates from it; both name the TF Serving version
+folder they match.
 
 Tasks set their own run tags through `Evaluation.tags`, by name under `kpipe.`
 (`evaluation_tag`): COLLAPSE is `models.tasks.collapse.TAG` there, set when the held-out

@@ -266,11 +266,24 @@ class Tracker:
 
     @guarded
     def log_figure(self, figure, name: str) -> None:
-        """Save a matplotlib figure as a PNG artifact (under `plots/`)."""
+        """Save a matplotlib figure as a PNG artifact (under `plots/`), keeping its bytes in `self.figures`.
+
+        The figure is rendered once; `self.figures[name]` (for `pipelines.report`) holds the PNG logged.
+        """
+        import io
+        import tempfile
+
         import matplotlib.pyplot as plt
 
         try:
-            self.client.log_figure(self.run_id, figure, f"plots/{name}")
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format="png")
+            png = buffer.getvalue()
+            vars(self).setdefault("figures", {})[name] = png
+            artifact = Path("plots") / name
+            with tempfile.TemporaryDirectory() as folder:
+                (Path(folder) / artifact.name).write_bytes(png)
+                self.client.log_artifact(self.run_id, str(Path(folder) / artifact.name), artifact.parent.as_posix())
         finally:
             plt.close(figure)
 
@@ -294,6 +307,34 @@ class Tracker:
         sample = {k: np.asarray(v) for k, v in sample.items()} if isinstance(sample, dict) else np.asarray(sample)
         signature = infer_signature(sample, np.asarray(model(sample, training=False)))
         mlflow.keras.log_model(model, name="model", pip_requirements=requirements, signature=signature)
+
+    @guarded
+    def log_servable(self, export_path: str | Path, name: str = "servable") -> None:
+        """Log the export version `export_path` (a SavedModel) as a pyfunc model under `name`.
+
+        It answers raw inputs (PNG bytes, strings, table columns) through the export's
+        `serving_default` (`serving.pyfunc.ExportModel`): `mlflow models serve -m runs:/<id>/servable`.
+        The model is tagged with the export's folder and version (`kpipe.export_path`, `kpipe.export_version`).
+        """
+        import tempfile
+        from importlib.metadata import PackageNotFoundError, version
+
+        import mlflow.pyfunc
+
+        from serving.pyfunc import servable_parts
+
+        requirements = []
+        for package in ("tensorflow", "tensorflow-text", "mlflow", "pandas"):
+            try:
+                requirements.append(f"{package}=={version(package)}")
+            except PackageNotFoundError:
+                continue
+        export_path = Path(export_path).resolve()
+        with tempfile.TemporaryDirectory() as code_dir:
+            info = mlflow.pyfunc.log_model(name=name, pip_requirements=requirements,
+                                           **servable_parts(export_path, code_dir))
+        self.client.set_logged_model_tags(info.model_id, {tag.EXPORT_PATH: str(export_path),
+                                                          tag.EXPORT_VERSION: export_path.name})
 
     @guarded
     def metric_history(self) -> dict[str, list[float]]:

@@ -186,7 +186,7 @@ def summarize_outputs(outputs: Mapping, row: int, shown: int = 5) -> dict[str, s
     """
     summary = {}
     for name, value in outputs.items():
-        value = np.asarray(value)[row]
+        value = np.asarray(np.asarray(value)[row])
         text = value.dtype.kind in "OS"
         if value.ndim == 0:
             summary[name] = value.item().decode("utf-8") if text else f"{value.item():.4g}"
