@@ -131,21 +131,41 @@ class TextClassification(ClassTask):
         metrics.update(macro_scores(y_true, y_pred))
         f1 = per_class_f1(y_true, y_pred, self.class_names)
         figures = {"f1_per_class.png": plots.bar_chart(f1, "F1 per class (held-out split)", "F1", (0, 1))}
+        verdicts = []
         if self.head.multi_label:
             metrics["test_exact_match"] = float(np.mean((y_true == y_pred).all(axis=1)))
         else:
             metrics["test_accuracy"] = float(np.mean(y_true == y_pred))
             metrics.update(majority_baseline(train.labels, y_true, metrics["test_accuracy"]))
+            verdicts = self.linear_baseline(metrics, train, held_out)
             figures["confusion_matrix.png"] = plots.confusion_matrix(y_true, y_pred, self.class_names)
-        return Evaluation(metrics, figures).update(self.diagnose(y_true, y_pred, train.labels))
+        return Evaluation(metrics, figures, verdicts=verdicts).update(self.diagnose(y_true, y_pred, train.labels))
+
+    def linear_baseline(self, metrics: dict, train, held_out) -> list[str]:
+        """tf-idf + logistic regression on the same split: its metrics (added to `metrics`) and the verdicts."""
+        from models.tasks.text_baseline import tfidf_baseline
+        from models.tasks.verdict import beat_baselines
+
+        guessed = tfidf_baseline(train.inputs, train.labels, held_out.inputs, seed=self.spec.seed)
+        metrics["test_tfidf_baseline_accuracy"] = float(np.mean(held_out.labels == guessed))
+        metrics["test_tfidf_baseline_f1_macro"] = macro_scores(held_out.labels, guessed)["test_f1_macro"]
+        return [
+            *beat_baselines("accuracy", metrics["test_accuracy"],
+                            {"majority class": metrics["test_majority_baseline_accuracy"],
+                             "tf-idf + logistic regression": metrics["test_tfidf_baseline_accuracy"]},
+                            higher_is_better=True),
+            *beat_baselines("macro-F1", metrics["test_f1_macro"],
+                            {"tf-idf + logistic regression": metrics["test_tfidf_baseline_f1_macro"]},
+                            higher_is_better=True),
+        ]
 
     def collapse_causes(self) -> list[str]:
         """The learning rate and epochs, and texts cut too short by the tokenizer."""
         causes = super().collapse_causes()
         length = named_option(self.spec.stages, "tokenize", "sequence_length")
-        if length is not None:
-            causes.append(f"texts cut too short to keep the words that decide the class: raise the tokenize "
-                          f"stage's sequence_length (now {length})")
+        chosen = length if length is not None else "chosen from the data: see the tokenize line printed at the start"
+        causes.append(f"texts cut too short to keep the words that decide the class: raise the tokenize "
+                      f"stage's sequence_length (now {chosen})")
         return causes
 
     def data_figures(self, datasets, examples) -> dict:

@@ -23,7 +23,7 @@ NER_DATA = REPO / "data" / "samples" / "ner.conll"
 TINY_TEXT = [
     "training.epochs=2", "training.verbose=0", "tracking.log_model=false", "export.gates=[]",
     "export.parity_samples=8", "export.warmup_samples=2",
-    "model.backbone.config={embedding_dim: 16, units: 16}",
+    "model.backbone={source: builtin, name: bilstm, config: {embedding_dim: 16, units: 16}}",
 ]
 
 

@@ -23,7 +23,7 @@ from models.tasks.base import Evaluation
 from models.tasks.classes import ClassTask
 from models.tasks.scores import macro_scores, majority_baseline
 from models.tasks.tabular.task import TabularHead, TabularTask
-from models.tasks.tabular.verdict import beat_baselines
+from models.tasks.verdict import beat_baselines
 from pipelines.options import Fraction
 from pipelines.registry import tasks
 

@@ -22,7 +22,7 @@ from pydantic import Field
 
 from models.tasks.base import Evaluation
 from models.tasks.tabular.task import TabularHead, TabularTask
-from models.tasks.tabular.verdict import beat_baselines
+from models.tasks.verdict import beat_baselines
 from pipelines.registry import tasks
 
 LOSSES = ("mse", "huber", "mae")
