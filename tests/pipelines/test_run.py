@@ -81,3 +81,5 @@ def test_a_failing_run_ends_failed_with_the_error(tiny_spec, in_tmp_dir):
     assert record.info.status == "FAILED"
     assert "missing" in record.data.tags["error"]
     assert not (in_tmp_dir / "serving").exists()
+    assert {"time_startup_s", "time_data_s", "time_total_s"} <= set(record.data.metrics)  # the phases it got through
+    assert "time_training_s" not in record.data.metrics
