@@ -1,14 +1,16 @@
 """The run's `servable` model is the export: raw PNG bytes and strings in, the export's answers out.
 
-One digits run is served by a real `mlflow models serve` (loopback, a free port) and asked
-over REST with a base64 PNG (`dataframe_split`, binary column); the sentiment run's servable
-is loaded with `mlflow.pyfunc.load_model` (one server keeps the test short) and also asked
-through `kpipe promote`'s `models:/sentiment@champion`.
+A digits run is served by a real `mlflow models serve` (loopback, a free port) and asked over
+REST with a base64 PNG (`dataframe_split`, binary column). The sentiment run's servable is
+loaded with `mlflow.pyfunc.load_model`, then promoted with `kpipe promote`, and
+`models:/sentiment@champion` is served by a real scoring server and asked with strings in
+TF Serving's row format (`instances`).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import json
 import os
@@ -58,6 +60,32 @@ def wait_for_ping(server: subprocess.Popen, url: str, log: Path) -> None:
     pytest.fail(f"mlflow models serve did not answer /ping in {SERVER_START_S} s:\n{log.read_text()[-3000:]}")
 
 
+@contextlib.contextmanager
+def scoring_server(model_uri: str, tracking_uri: str, log: Path):
+    """`mlflow models serve` of `model_uri` on loopback and a free port; yields its URL, always stopped after."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    bin_dir = str(Path(sys.executable).parent)  # the server execs `uvicorn` from PATH: this venv's
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri,
+           "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")])}
+    mlflow_cli = shutil.which("mlflow", path=bin_dir) or "mlflow"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [mlflow_cli, "models", "serve", "-m", model_uri, "--env-manager", "local", "-p", str(port),
+             "-h", "127.0.0.1"],
+            stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    try:
+        wait_for_ping(server, url, log)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
 def export_answer(export_path, **inputs):
     """`serving_default` of the SavedModel export itself, on raw inputs."""
     import tensorflow as tf
@@ -104,28 +132,9 @@ def test_servable_answers_raw_inputs_like_the_export(in_tmp_dir):
     # the digits servable behind a real scoring server: a base64 PNG in a binary column
     png = read_warmup(image_run.export_path)[0].predict_log.request.inputs["image_bytes"].string_val[0]
     expected = export_answer(image_run.export_path, image_bytes=[png])
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = in_tmp_dir / "serve.log"
-    bin_dir = str(Path(sys.executable).parent)  # the server execs `uvicorn` from PATH: this venv's
-    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")])}
-    mlflow_cli = shutil.which("mlflow", path=bin_dir) or "mlflow"
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [mlflow_cli, "models", "serve", "-m", f"runs:/{image_run.run_id}/servable", "--env-manager", "local",
-             "-p", str(port), "-h", "127.0.0.1"],
-            stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    try:
-        wait_for_ping(server, url, log)
+    with scoring_server(f"runs:/{image_run.run_id}/servable", uri, in_tmp_dir / "serve_digits.log") as url:
         body = {"dataframe_split": {"columns": ["image_bytes"], "data": [[base64.b64encode(png).decode()]]}}
         answer = post(f"{url}/invocations", body)["predictions"][0]
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
     assert answer["class_ids"] == int(expected["class_ids"][0])
     assert answer["class_names"] == expected["class_names"][0].decode()
     np.testing.assert_allclose(answer["probabilities"], expected["probabilities"][0], atol=1e-5)
@@ -148,3 +157,7 @@ def test_servable_answers_raw_inputs_like_the_export(in_tmp_dir):
     champion = mlflow.pyfunc.load_model("models:/sentiment@champion")
     answer = champion.predict(pd.DataFrame({"texts": texts}))
     assert answer["class_ids"].tolist() == expected["class_ids"].tolist()
+    # the promoted servable behind a real scoring server: strings in TF Serving's row format
+    with scoring_server("models:/sentiment@champion", uri, in_tmp_dir / "serve_sentiment.log") as url:
+        answers = post(f"{url}/invocations", {"instances": [{"texts": text} for text in texts]})["predictions"]
+    assert [row["class_names"] for row in answers] == [name.decode() for name in expected["class_names"]]
