@@ -3,6 +3,7 @@ an export that answers raw rows sent in TF Serving's row format."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -74,7 +75,9 @@ def test_rows_in_tf_serving_row_format_answer_like_the_model(runs):
     expected = np.asarray(runs.customers.model({k: v for k, v in batch.items()}, training=False))
     np.testing.assert_allclose(answered["probabilities"].numpy(), expected, atol=1e-5)
     assert set(answered["class_names"].numpy().astype(str)) <= {"no", "yes"}
-    for refused in (body.replace("NaN", "null", 1), body.replace('"contract": "", ', "", 1)):
+    without_key = json.loads(body)
+    del without_key["instances"][1]["contract"]
+    for refused in (body.replace("NaN", "null", 1), json.dumps(without_key)):  # TF Serving refuses both
         with pytest.raises(RequestRefused):
             inputs_from_body(refused, serve)
 
