@@ -81,7 +81,7 @@ CASES = {
 
 def run_case(name: str, folder: Path, seed: int, overrides: list[str]) -> dict:
     """Draft with `kpipe init`'s logic, run as drafted (plus `overrides`), and score against the goal."""
-    from pipelines.init_spec import draft_spec
+    from pipelines.init import draft_spec
     from pipelines.runner import run
 
     load, target = CASES[name]

@@ -10,7 +10,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -88,6 +88,39 @@ PositiveInt = Annotated[int, Field(gt=0), AfterValidator(_int32)]
 
 NonNegativeInt = Annotated[int, Field(ge=0), AfterValidator(_int32)]
 """An integer >= 0 that fits the 32-bit counters TensorFlow uses."""
+
+AUTO = "auto"
+"""A value the spec leaves to the data: the task chooses it from the training split."""
+
+
+def auto_or_count(most: int) -> Any:
+    """An integer in [1, most], or "auto"; one plain error otherwise (not one per union branch).
+
+    Example:
+        >>> from pydantic import TypeAdapter
+        >>> epochs = TypeAdapter(auto_or_count(100))
+        >>> epochs.validate_python("auto"), epochs.validate_python("7")
+        ('auto', 7)
+        >>> try:
+        ...     epochs.validate_python(0)
+        ... except ValueError as error:
+        ...     print(error.errors()[0]["msg"])
+        expected auto or an integer in [1, 100]
+    """
+
+    def check(value: Any) -> Any:
+        if value == AUTO:
+            return value
+        try:
+            number = int(value) if not isinstance(value, (bool, float)) else None
+        except (TypeError, ValueError):
+            number = None
+        if number is None or not 1 <= number <= most:
+            raise PydanticCustomError("auto_or_count", "expected auto or an integer in [1, {most}]", {"most": most})
+        return number
+
+    return Annotated[Union[int, Literal["auto"]], BeforeValidator(check)]
+
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
 """A name safe for folders and MLflow: letters, digits, '.', '_' and '-'."""

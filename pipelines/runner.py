@@ -20,7 +20,7 @@ import yaml
 from pipelines import registry
 from pipelines import tags as tag
 from pipelines.spec import Spec, keyed
-from pipelines.spec_loading import load_spec
+from pipelines.spec_loading import load_spec, with_choices
 from pipelines.timings import Timings, profiler_callback
 from pipelines.work_state import WorkState
 
@@ -146,12 +146,18 @@ def _log_setup(tracker, spec: Spec, examples, splits, fingerprint: str) -> None:
 
 @dataclass
 class PreparedData:
-    """A spec's examples, its three splits, their tf.data pipelines and the task."""
+    """A spec's examples, its three splits, their tf.data pipelines and the task.
+
+    `spec` is the spec as it runs: with the values it left to the data (`auto`)
+    chosen from the training split, which `choices` lists with their reasons.
+    """
 
     examples: Any
     splits: tuple
     datasets: Any
     task: Any
+    spec: Any = None
+    choices: list = field(default_factory=list)
 
 
 def prepare_data(spec: Spec, timings: Timings | None = None) -> PreparedData:
@@ -181,6 +187,10 @@ def prepare_data(spec: Spec, timings: Timings | None = None) -> PreparedData:
         splits = split_examples(examples, split.validation, split.test, seed=spec.seed,
                                 stratify=split.stratify and task.stratify)
         task.prepare(examples, splits[0])
+        choices = task.choose(splits[0])
+        spec = task.spec = with_choices(spec, choices)
+        for choice in choices:
+            print(f"Chosen from the training split: {choice.override} ({choice.reason})", file=sys.stderr)
         stages = []
         for index, item in enumerate(spec.stages):
             name, options = keyed(item)
@@ -190,7 +200,7 @@ def prepare_data(spec: Spec, timings: Timings | None = None) -> PreparedData:
             shuffle_buffer=spec.data.shuffle_buffer, targets=task.targets(),
             target_key=task.target_key, batcher=task.batcher,
         )
-    return PreparedData(examples, splits, datasets, task)
+    return PreparedData(examples, splits, datasets, task, spec, choices)
 
 
 def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool, extra_callbacks: list,
@@ -215,12 +225,14 @@ def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool, ex
 
     timings.since_start("startup")  # process or call start, imports, MLflow run, strategy
     prepared = prepare_data(spec, timings)
-    examples, datasets, task = prepared.examples, prepared.datasets, prepared.task
+    spec, examples, datasets, task = prepared.spec, prepared.examples, prepared.datasets, prepared.task
     train_examples, validation_examples, test_examples = prepared.splits
     with timings.phase("fingerprint"):
         data_fingerprint = fingerprint(examples)
     with timings.phase("tracking"):
         _log_setup(tracker, spec, examples, prepared.splits, data_fingerprint)
+        if prepared.choices:
+            tracker.log_text("".join(f"{c.override}  # {c.reason}\n" for c in prepared.choices), "choices.txt")
         _log_stage_assets(tracker, datasets.assets, work_dir)
     with timings.phase("plots"):
         for name, figure in task.data_figures(datasets, examples).items():

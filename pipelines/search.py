@@ -252,8 +252,11 @@ def build_search(plan: SearchPlan, spec: Spec, folder: Path, metric: str, mode: 
     if plan.strategy == "hyperband" and "training.epochs" in space:
         raise ValueError("hyperband sets training.epochs itself; remove it from the search space")
     max_trials = plan.max_trials or (spec.sweep.max_trials if spec.sweep else 10)
+    max_epochs = (spec.sweep.max_epochs if spec.sweep else None) or spec.training.epochs
+    if max_epochs == "auto" and plan.strategy == "hyperband":
+        raise ValueError("hyperband needs the most epochs a trial trains: set sweep.max_epochs or training.epochs")
     return OracleSearch(
         plan.strategy, space, metric=metric, mode=mode, max_trials=max_trials, seed=spec.seed, folder=folder,
-        max_epochs=(spec.sweep.max_epochs if spec.sweep else None) or spec.training.epochs,
+        max_epochs=max_epochs,
         factor=spec.sweep.factor if spec.sweep else 3,
     )

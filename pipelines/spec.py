@@ -22,7 +22,7 @@ from pydantic import AfterValidator, BeforeValidator, Discriminator, Field, Tag,
 from pydantic_core import PydanticCustomError
 
 from pipelines import registry
-from pipelines.options import Fraction, Name, NonNegativeInt, Options, PositiveFloat, PositiveInt
+from pipelines.options import Fraction, Name, NonNegativeInt, Options, PositiveFloat, PositiveInt, auto_or_count
 from pipelines.spec_errors import TaggedUnion
 from pipelines.gates import parse_gate
 
@@ -87,7 +87,11 @@ class ModelSpec(Options):
 class TrainingSpec(Options):
     """Optimization, callbacks and the hardware the model trains on."""
 
-    epochs: PositiveInt = Field(10, le=100000)
+    epochs: auto_or_count(100000) = Field(
+        "auto", description="Passes over the training split, or auto: the task's choice from the data (object "
+                            "detection and segmentation scale it with the training images and add early stopping "
+                            "on their metric; other tasks: 10). The run prints the choice."
+    )
     steps_per_epoch: Optional[PositiveInt] = Field(None, description="Cap on steps per epoch.")
     optimizer: "OptimizerSpec" = Field({"name": "adam"}, validate_default=True)
     schedule: "ScheduleSpec" = Field({"name": "constant"}, validate_default=True)
@@ -239,7 +243,7 @@ class Spec(Options):
     @model_validator(mode="after")
     def _unfreeze_within_epochs(self):
         epoch = self.model.trainable.unfreeze_after_epoch
-        if epoch is not None and epoch >= self.training.epochs:
+        if epoch is not None and self.training.epochs != "auto" and epoch >= self.training.epochs:
             raise ValueError(
                 f"model.trainable.unfreeze_after_epoch ({epoch}) must be below training.epochs "
                 f"({self.training.epochs})"

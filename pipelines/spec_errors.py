@@ -116,7 +116,7 @@ def _with_metadata(field) -> Any:
 KEY_PATH_PREFIX = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)+): (.+)$", re.S)
 """A whole-spec rule names the key it is about first ("training.loss: ..."); that key becomes its path."""
 
-CUSTOM_ERRORS = {"number", "positive_number", "fraction", "gate"}
+CUSTOM_ERRORS = {"number", "positive_number", "fraction", "gate", "auto_or_count"}
 """Error types our own validators raise; their messages get the offending value appended."""
 
 _MESSAGES = {

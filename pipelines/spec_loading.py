@@ -95,3 +95,20 @@ def load_spec(spec: str | Path | dict[str, Any], overrides: list[str] = ()) -> S
     for override in overrides:
         apply_override(data, override)
     return validate_spec(data, str(spec) if isinstance(spec, (str, Path)) else "spec")
+
+
+def with_choices(spec: Spec, choices) -> Spec:
+    """`spec` with the values a task chose from the data (`models.tasks.base.Choice`) set, validated again.
+
+    Example:
+        >>> from models.tasks.base import Choice
+        >>> spec = load_spec("pipelines/specs/shapes_detection.yaml")
+        >>> with_choices(spec, [Choice("training.epochs", 57, "from the data")]).training.epochs
+        57
+    """
+    if not choices:
+        return spec
+    data = spec.model_dump(mode="json")
+    for choice in choices:
+        apply_override(data, choice.override)
+    return validate_spec(data, "the spec with the values chosen from the training split")

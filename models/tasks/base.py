@@ -59,6 +59,29 @@ class Evaluation:
         return self
 
 
+@dataclass(frozen=True)
+class Choice:
+    """A value the spec left to the data (`auto`), chosen from the training split.
+
+    `key` is the spec path as `--set` takes it, so `override` pins the choice.
+
+    Example:
+        >>> Choice("training.epochs", 57, "3000 steps").override
+        'training.epochs=57'
+    """
+
+    key: str
+    value: Any
+    reason: str
+
+    @property
+    def override(self) -> str:
+        """`key=value` for `--set` (the value as JSON, which YAML reads)."""
+        import json
+
+        return f"{self.key}={json.dumps(self.value)}"
+
+
 class Task:
     """Defaults for the hooks a task may leave alone.
 
@@ -78,10 +101,14 @@ class Task:
         stratify: Whether the split keeps the proportions of the targets
             (class ids); targets that are not class ids are split at random.
         weighs_classes: Whether `training.class_weight` applies (`class_weight`).
+        default_epochs: `training.epochs: auto` for tasks that do not choose
+            it from the data (`choose`).
+        sized_stages: Stages whose `auto` options the task chooses from the
+            data (`choose`); `auto` anywhere else is refused by `check_spec`.
 
     Subclasses implement `check`, `targets`, `build_model`, `compile_options`,
     `evaluate`, `export_endpoints`, `reference` and `parity`; they may
-    override `read_targets`, `prepare`, `class_weight`, `monitor`,
+    override `read_targets`, `prepare`, `choose`, `class_weight`, `monitor`,
     `collapse_causes`, `data_figures`, `backbone_input_shape` and
     `serving_requests`.
     """
@@ -95,6 +122,8 @@ class Task:
     stratify = False
     weighs_classes = False
     default_metrics: tuple[str, ...] = ()
+    default_epochs = 10
+    sized_stages: frozenset[str] = frozenset()
 
     def __init__(self, spec):
         self.spec = spec
@@ -107,10 +136,17 @@ class Task:
         `auto` (the default) and `none` fit every task; `balanced` or a dict only
         tasks that weigh classes. Subclasses that add rules call this first.
         """
+        from pipelines.spec import keyed
+
         setting = spec.training.class_weight
         if setting not in ("auto", "none", None) and not cls.weighs_classes:
             raise ValueError(f"training.class_weight: task {spec.task} has no classes to weight; "
                              f"remove it (or set auto or none)")
+        for index, item in enumerate(spec.stages):
+            name, options = keyed(item)
+            if getattr(options, "auto", False) and name not in cls.sized_stages:
+                raise ValueError(f"stages.{index}.{name}: task {spec.task} does not choose it from the data; "
+                                 f"give its values (e.g. resize: {{height: 64, width: 64}})")
 
     def keras_metrics(self) -> list[str]:
         """The Keras metrics `compile` tracks: `training.metrics`, else the task's `default_metrics`."""
@@ -125,6 +161,17 @@ class Task:
 
     def prepare(self, examples, train) -> None:
         """Learn what the task needs from the whole source's metadata and the training split only."""
+
+    def choose(self, train) -> list[Choice]:
+        """The values the spec leaves to the data (`auto`), chosen from the training split; after `prepare`.
+
+        The runner applies them to the spec (the run logs the resolved spec) and
+        prints them with their reasons. Here: `training.epochs: auto` is
+        `default_epochs`.
+        """
+        if self.spec.training.epochs == "auto":
+            return [Choice("training.epochs", self.default_epochs, f"the default of task {self.spec.task}")]
+        return []
 
     def class_weight(self, train) -> dict[int, float] | None:
         """Per-class loss weights for `fit` (none for tasks without classes; `check_spec` refuses the key)."""

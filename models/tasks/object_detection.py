@@ -14,8 +14,12 @@ boxes) and the export:
   `class_names` [batch, D] and `num_detections` [batch]; rows past
   `num_detections` are padding (boxes and classes -1, scores 0, names "");
 - `probabilities(image_bytes)` adds `probabilities` [batch, D, C + 4]: each
-  detection's score at its class then its box as fractions of the image, which
-  the publish step compares with the Keras model.
+  detection's score at its class then its box as fractions of the image;
+- `raw_predictions(image_bytes)` gives the detector's outputs before non-max
+  suppression, [batch, anchors, K] (its outputs concatenated by name), which
+  the publish step compares with the Keras model: suppression keeps or drops a
+  box scoring at its threshold on the last bit, so the detections themselves
+  are no fair measure of whether the export computes what the model does.
 
 Images must go through a `resize` stage (batches have one size); boxes move
 with the pixels through `resize` and `augment` (Keras layers given
@@ -40,6 +44,7 @@ from pydantic import Field
 
 from models.tasks.base import Evaluation, Task
 from models.tasks.classes import ClassTask
+from models.tasks.sizing import ObjectSized
 from pipelines.options import Fraction, Options
 from pipelines.registry import tasks
 from pipelines.spec import keyed
@@ -76,12 +81,17 @@ class DetectionHead(Options):
 
 
 @tasks.register("object_detection", DetectionHead)
-class ObjectDetection(ClassTask):
-    """Find objects and their classes (YOLOv8, RetinaNet); bytes-in export answering boxes in each image's pixels."""
+class ObjectDetection(ObjectSized, ClassTask):
+    """Find objects and their classes (YOLOv8, RetinaNet); bytes-in export answering boxes in each image's pixels.
+
+    `resize: auto` and `training.epochs: auto` are chosen from the training
+    split's boxes (`models.tasks.sizing`): small objects keep 16 px at the
+    chosen size, a multiple of 32 (YOLOv8's largest stride).
+    """
 
     input_name = "image_bytes"
     target_key = "bounding_boxes"
-    parity_signature = "probabilities"
+    parity_signature = "raw_predictions"
     metric = "map_50"
     stratify = False
     weighs_classes = False
@@ -102,18 +112,23 @@ class ObjectDetection(ClassTask):
     # Data -------------------------------------------------------------------------------------
 
     def check(self, examples) -> None:
-        """Fail early unless the source gives boxes, a resize stage sets the size and the head fits."""
+        """Fail early unless the source gives boxes and a resize stage sets the size."""
         if examples.kind != "detection":
             raise ValueError(f"task object_detection needs images with boxes (a coco, voc or yolo source); "
                              f"data.source gives {examples.kind}")
         resizes = [options for name, options in map(keyed, self.spec.stages) if name == "resize"]
         if not resizes:
             raise ValueError("task object_detection needs a resize stage (a batch of images has one size), "
-                             "e.g. stages: [{resize: {height: 64, width: 64}}]")
+                             "e.g. stages: [resize: auto] (chosen from the objects' sizes)")
         if resizes[-1].crop_to_aspect_ratio:
             raise ValueError("stages.resize.crop_to_aspect_ratio: object_detection maps boxes back to each image "
                              "by scaling, which a crop would break; leave it false")
-        self.model_size = (resizes[-1].height, resizes[-1].width)
+
+    def object_sizes(self, train):
+        """The training images' sizes and their boxes'."""
+        from data.object_sizes import box_sizes
+
+        return box_sizes(train.image_sizes, train.labels)
 
     def targets(self):
         """Images and Keras core boxes {"boxes": float32 [k, 4] xyxy pixels, "labels": int32 [k]}."""
@@ -148,6 +163,7 @@ class ObjectDetection(ClassTask):
 
         scores = model.evaluate(dataset, return_dict=True, verbose=0)
         metrics = {f"test_{k}": float(v) for k, v in scores.items()}
+        underfit = self.underfit(metrics.get("test_map_50", 0.0), "mAP@0.5")
         images, boxes = next(iter(dataset))
         images, truth = images[:8], padded_targets(boxes)
         found = {k: np.asarray(v) for k, v in detect(model, images).items()}
@@ -155,7 +171,7 @@ class ObjectDetection(ClassTask):
                    _shown(found["boxes"][i], found["classes"][i], found["scores"][i])] for i in range(len(images))]
         figure = plots.box_grid(np.asarray(images), panels, self.class_names, ("true", "predicted"), columns=2,
                                 title="Held-out images: true and predicted boxes")
-        return Evaluation(metrics, {"predictions.png": figure})
+        return Evaluation(metrics, {"predictions.png": figure}).update(underfit)
 
     def data_figures(self, datasets, examples) -> dict:
         """Augmented training images with their boxes, as the model sees them."""
@@ -170,11 +186,9 @@ class ObjectDetection(ClassTask):
 
     # Export -----------------------------------------------------------------------------------
 
-    def _answer(self, model, datasets, image_bytes) -> dict:
-        """Detections of a batch of encoded images, boxes in each image's own pixels; with `probabilities`."""
+    def _prepared(self, datasets, image_bytes):
+        """A batch of encoded images decoded and preprocessed as the model's input, and each one's size."""
         import tensorflow as tf
-
-        from models.tasks.detection_model import detect, to_image_pixels
 
         channels = int(datasets.model_input_shape[-1])
 
@@ -183,8 +197,23 @@ class ObjectDetection(ClassTask):
             image.set_shape([None, None, channels])
             return datasets.preprocess(tf.cast(image, tf.float32)[None])[0], tf.shape(image)[:2]
 
-        images, sizes = tf.map_fn(prepared, image_bytes, fn_output_signature=(
+        return tf.map_fn(prepared, image_bytes, fn_output_signature=(
             tf.TensorSpec(datasets.model_input_shape, tf.float32), tf.TensorSpec([2], tf.int32)))
+
+    def _raw(self, model, datasets, image_bytes):
+        """The detector's outputs before non-max suppression, concatenated by name: [batch, anchors, K]."""
+        import tensorflow as tf
+
+        outputs = model(self._prepared(datasets, image_bytes)[0], training=False)
+        return tf.concat([tf.cast(outputs[name], tf.float32) for name in sorted(outputs)], axis=-1)
+
+    def _answer(self, model, datasets, image_bytes) -> dict:
+        """Detections of a batch of encoded images, boxes in each image's own pixels; with `probabilities`."""
+        import tensorflow as tf
+
+        from models.tasks.detection_model import detect, to_image_pixels
+
+        images, sizes = self._prepared(datasets, image_bytes)
         found = detect(model, images)
         valid = found["classes"] >= 0
         height, width = (tf.cast(sizes[:, i, None, None], tf.float32) for i in (0, 1))
@@ -209,8 +238,12 @@ class ObjectDetection(ClassTask):
         def serve(image_bytes):
             return {k: v for k, v in serve_probabilities(image_bytes).items() if k != "probabilities"}
 
+        def serve_raw(image_bytes):
+            return {"raw_predictions": self._raw(model, datasets, image_bytes)}
+
         spec = [tf.TensorSpec([None], tf.string, name=self.input_name)]
-        endpoints = {"serving_default": (serve, spec), "probabilities": (serve_probabilities, spec)}
+        endpoints = {"serving_default": (serve, spec), "probabilities": (serve_probabilities, spec),
+                     "raw_predictions": (serve_raw, spec)}
         return [model, *datasets.preprocessing_layers], endpoints
 
     def reference(self, model, datasets, requests) -> np.ndarray:
@@ -218,7 +251,17 @@ class ObjectDetection(ClassTask):
         import tensorflow as tf
 
         image_bytes = tf.constant(np.concatenate([r[self.input_name] for r in requests]))
-        return np.asarray(self._answer(model, datasets, image_bytes)["probabilities"])
+        return np.asarray(self._raw(model, datasets, image_bytes))
+
+    def parity(self, served: dict, reference: np.ndarray) -> dict[str, float]:
+        """Largest absolute and relative (to the largest output) difference of the outputs before suppression."""
+        difference = float(np.max(np.abs(np.asarray(served["raw_predictions"]) - reference)))
+        return {"export_parity_max_abs_diff": difference,
+                "export_parity_max_rel_diff": difference / max(float(np.max(np.abs(reference))), 1.0)}
+
+    def parity_ok(self, parity: dict[str, float], tolerance: float) -> bool:
+        """Outputs within `tolerance`, relative to their scale (box logits run to tens)."""
+        return parity["export_parity_max_rel_diff"] <= tolerance
 
 
 def _shown(boxes, classes, scores=None) -> dict:

@@ -29,12 +29,19 @@ import numpy as np
 from models.tasks.base import Evaluation, Task
 from models.tasks.classes import ClassTask
 from models.tasks.heads import DenseHead
+from models.tasks.sizing import SAMPLED_MASKS, ObjectSized
 from pipelines.registry import tasks
+from pipelines.spec import keyed
 
 
 @tasks.register("semantic_segmentation", DenseHead)
-class SemanticSegmentation(ClassTask):
-    """Label every pixel with a class (U-Net, DeepLabV3); bytes-in export answering masks at the input's size."""
+class SemanticSegmentation(ObjectSized, ClassTask):
+    """Label every pixel with a class (U-Net, DeepLabV3); bytes-in export answering masks at the input's size.
+
+    `resize: auto` and `training.epochs: auto` are chosen from the regions of
+    the training masks (`models.tasks.sizing`): small regions keep 16 px at the
+    chosen size, a multiple of 16.
+    """
 
     input_name = "image_bytes"
     target_key = "segmentation_masks"
@@ -42,6 +49,10 @@ class SemanticSegmentation(ClassTask):
     metric = "mean_iou"
     weighs_classes = False  # per-pixel (per-token) targets: Keras weighs classes of one label per example
     class_weight = Task.class_weight
+    input_multiple = 16
+    target_steps = 1000
+    epoch_range = (15, 100)
+    least_patience = 5
 
     def __init__(self, spec):
         super().__init__(spec)
@@ -57,6 +68,20 @@ class SemanticSegmentation(ClassTask):
         if examples.num_classes < 2:
             raise ValueError(f"task semantic_segmentation needs at least 2 classes, got {examples.class_names}")
         self.ignore_index = examples.ignore_index
+        resizes = [name for name, _ in map(keyed, self.spec.stages) if name == "resize"]
+        if not resizes:
+            raise ValueError("task semantic_segmentation needs a resize stage (a batch of images has one size), "
+                             "e.g. stages: [resize: auto] (chosen from the mask regions' sizes)")
+
+    def object_sizes(self, train):
+        """The sizes of the regions (connected pixels of one class) of up to SAMPLED_MASKS training masks."""
+        from PIL import Image
+
+        from data.object_sizes import region_sizes
+
+        picked = np.unique(np.linspace(0, len(train.labels) - 1, min(SAMPLED_MASKS, len(train.labels))).astype(int))
+        masks = (np.asarray(Image.open(train.labels[i])) for i in picked)
+        return region_sizes(masks, self.ignore_index)
 
     def targets(self):
         """Images and int32 masks [H, W, 1]."""
@@ -125,6 +150,10 @@ class SemanticSegmentation(ClassTask):
         counted = true != self.ignore_index if self.ignore_index is not None else np.ones_like(true, bool)
         metrics["test_pixel_accuracy"] = float(np.mean(true[counted] == predicted[counted]))
         metrics.update({f"test_iou_{name}": float(v) for name, v in zip(self.class_names, ious) if not np.isnan(v)})
+        background = mean_iou(true, np.zeros_like(true), len(self.class_names), self.ignore_index)
+        metrics["test_background_baseline_mean_iou"] = background
+        underfit = self.underfit(metrics["test_mean_iou"], "mean IoU",
+                                 (f"answering {self.class_names[0]!r} for every pixel", background))
         shown = shown[:8]
         figures = {
             "iou_per_class.png": plots.bar_chart(
@@ -134,7 +163,7 @@ class SemanticSegmentation(ClassTask):
                 np.array([s[0] for s in shown]), [[s[1], s[2]] for s in shown], [""] * len(shown),
                 len(self.class_names), columns=2, title="Held-out images: true and predicted masks"),
         }
-        return Evaluation(metrics, figures)
+        return Evaluation(metrics, figures).update(underfit)
 
     def data_figures(self, datasets, examples) -> dict:
         """Augmented training images with their masks, as the model sees them."""

@@ -1,23 +1,31 @@
-"""`kpipe init DATA`: write a commented spec for a folder of class sub-folders or a CSV/Parquet table."""
+"""`kpipe init DATA`: write a commented spec for annotated images, a folder of class sub-folders or a table."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from pipelines.cli.common import EXIT_OK
-from pipelines.init_spec import TASKS
+from pipelines.init import TASKS
 
 
 def add_parser(commands) -> None:
     init = commands.add_parser(
         "init", help="Write a commented spec for your data.",
-        description="Write a commented spec for a folder of class sub-folders (images or .txt files) or a "
-                    "CSV/Parquet table; it validates and runs as written.")
-    init.add_argument("data", help="a folder with one sub-folder per class, or a .csv/.parquet table")
+        description="Write a commented spec for annotated images (a COCO .json; a folder with VOC .xml, YOLO .txt "
+                    "labels or PNG masks beside its images/), a folder of class sub-folders (images or .txt files) "
+                    "or a CSV/Parquet table; it validates and runs as written. Annotated images are read and "
+                    "measured first: the comments state their objects' sizes and the input size `resize: auto` "
+                    "picks for them.")
+    init.add_argument("data", help="a COCO .json; a folder of annotated images (or its labels/, masks/ or XML "
+                                   "folder, to pick one layout); a folder with one sub-folder per class; "
+                                   "or a .csv/.parquet table")
     init.add_argument("--target", metavar="COLUMN",
                       help="table column to predict (default: one named target/label/class/y, else the last)")
-    init.add_argument("--task", choices=TASKS, help="override the task guessed from the data")
-    init.add_argument("--name", help="spec, experiment and export name (default: the file or folder name)")
+    init.add_argument("--task", choices=TASKS, help="override the task guessed from the data (for annotated "
+                                                    "images: pick detection or segmentation in a folder with both)")
+    init.add_argument("--name", help="spec, experiment and export name (default: the file or folder name; "
+                                     "for annotated images the data set's folder and the task, e.g. "
+                                     "shapes-detection)")
     init.add_argument("--output", metavar="FILE", help="where to write the spec (default: <name>.yaml)")
     init.add_argument("--force", action="store_true", help="overwrite --output if it exists")
     init.set_defaults(handler=run)
@@ -25,7 +33,7 @@ def add_parser(commands) -> None:
 
 def run(args) -> int:
     """Draft the spec, refuse to overwrite an existing file without --force, write it and say what's next."""
-    from pipelines.init_spec import draft_spec
+    from pipelines.init import draft_spec
 
     draft = draft_spec(args.data, target=args.target, task=args.task, name=args.name)
     output = Path(args.output or f"{draft.name}.yaml")

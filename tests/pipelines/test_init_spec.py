@@ -9,7 +9,8 @@ import yaml
 from PIL import Image
 
 from pipelines.cli import main
-from pipelines.init_spec import draft_spec, guess_task, sanitize_name
+from pipelines.init import draft_spec, sanitize_name
+from pipelines.init.tables import guess_task
 from pipelines.spec_loading import load_spec
 
 

@@ -53,7 +53,7 @@ def test_bad_values_name_what_was_expected(tiny_spec):
     tiny_spec["export"]["gates"] = ["accuracy >> 1"]
     found = problems(tiny_spec)
     assert "validation + test" in found["data.split"]
-    assert found["training.epochs"].startswith("expected a number > 0")
+    assert found["training.epochs"].startswith("expected auto or an integer in [1, 100000], got -1")
     assert "expected 'metric >= number'" in found["export.gates.0"]
 
 
