@@ -1,6 +1,6 @@
 """What a source hands to the pipeline: examples, labels and how to decode them.
 
-Seven kinds of examples share one container (`Examples.kind`):
+Ten kinds of examples share one container (`Examples.kind`):
 
 - image: images (N, H, W, C) uint8, or file paths (N,) with `decode`; labels (N,) class ids.
 - table: float32 features (N, F); labels (N,) class ids, or multi-hot (N, C).
@@ -19,6 +19,16 @@ Seven kinds of examples share one container (`Examples.kind`):
   with NaN where missing, the others object arrays of str with "" where missing;
   labels the raw target values, float64 (N,) for a numeric target else an
   object array of str, or class ids (N,) when `class_names` are given.
+- series: whole time series (forecasting): an object array (S,) of float32
+  arrays [T_s, F], the target first, then covariates; labels an object array
+  (S,) of series ids (str); `timestamps` an object array (S,) of datetime64
+  arrays [T_s] (or None: plain steps); `columns` {name: "target" | "covariate"}
+  names the F values in order.
+- windows: cuts of series: float32 histories (N, L, F), labels float32 (N, H),
+  the target's next H values; `groups` (N,) the series id of each window.
+- sequences: one series per example (sequence classification): float32
+  (N, T, F), the steps past an example's length NaN in every feature; labels
+  (N,) class ids.
 
 Example:
     >>> import numpy as np
@@ -48,8 +58,9 @@ from typing import Literal
 
 import numpy as np
 
-Kind = Literal["image", "table", "text", "tokens", "detection", "segmentation", "columns"]
-KINDS = ("image", "table", "text", "tokens", "detection", "segmentation", "columns")
+Kind = Literal["image", "table", "text", "tokens", "detection", "segmentation", "columns", "series", "windows",
+               "sequences"]
+KINDS = ("image", "table", "text", "tokens", "detection", "segmentation", "columns", "series", "windows", "sequences")
 
 
 @dataclass
@@ -95,7 +106,18 @@ class Examples:
         ignore_index: For `segmentation`, the mask value (e.g. 255) of pixels
             that belong to no class and count in no loss or metric; else None.
         columns: For `columns`, the type of each column {name: type}, with
-            exactly the keys of `inputs`; else None.
+            exactly the keys of `inputs`; for `series`, the role of each value
+            {name: "target" | "covariate"}, in order; else None.
+        timestamps: For `series`, an object array (S,) of datetime64 arrays,
+            one time per step; None for plain steps or other kinds.
+        groups: For `windows`, the series id (N,) each window was cut from.
+        file_digests: The sha256 digest of the bytes of files the source read
+            at load, by path (as in `inputs`), so that the data fingerprint
+            need not read them again; None, or a path left out, when the
+            source did not read them.
+        assigned_split: (N,) "train", "validation" or "test" per example when
+            the source assigns the split (a `split` column); `data.split`
+            then follows it instead of its shares. None otherwise.
     """
 
     inputs: np.ndarray | dict[str, np.ndarray]
@@ -111,6 +133,10 @@ class Examples:
     decode_label: Callable | None = None
     ignore_index: int | None = None
     columns: dict[str, str] | None = None
+    timestamps: np.ndarray | None = None
+    groups: np.ndarray | None = None
+    file_digests: dict[str, bytes] | None = None
+    assigned_split: np.ndarray | None = None
 
     def __post_init__(self):
         if self.kind is None:
@@ -141,6 +167,14 @@ class Examples:
             labels = np.empty(len(self.labels), dtype=object)
             labels[:] = [str(path) for path in self.labels]
             self.labels = labels
+        elif self.kind == "series":
+            self.inputs, self.labels = _series(self.inputs, self.labels, self.columns, self.timestamps)
+        elif self.kind == "windows":
+            self.inputs = np.asarray(self.inputs, dtype="float32")
+            self.labels = np.asarray(self.labels, dtype="float32")
+            if self.inputs.ndim != 3 or self.labels.ndim != 2:
+                raise ValueError(f"windows are histories (N, L, F) and targets (N, H), got {self.inputs.shape} "
+                                 f"and {self.labels.shape}")
         elif self.kind == "tokens":
             self.labels = ragged(self.labels)
             for i, (sentence, tags) in enumerate(zip(self.inputs, self.labels)):
@@ -156,6 +190,10 @@ class Examples:
                 raise ValueError(f"labels must be class ids (N,) or multi-hot (N, C), got shape {self.labels.shape}")
         if self.size != len(self.labels):
             raise ValueError(f"{self.size} inputs but {len(self.labels)} labels")
+        if self.assigned_split is not None:
+            self.assigned_split = np.asarray(self.assigned_split, dtype=object).reshape(-1)
+            if len(self.assigned_split) != self.size:
+                raise ValueError(f"{self.size} examples but {len(self.assigned_split)} assigned splits")
 
     @property
     def size(self) -> int:
@@ -176,6 +214,8 @@ class Examples:
             return ()
         if self.kind in ("detection", "segmentation") and not self.image_shape:
             return (None, None, 3)
+        if self.kind == "series":
+            return (None, self.inputs[0].shape[1] if len(self.inputs) else 0)
         return tuple(self.image_shape) if self.image_shape else tuple(self.inputs.shape[1:])
 
     @property
@@ -188,7 +228,7 @@ class Examples:
         return self.labels.ndim == 2
 
     def subset(self, indices: np.ndarray) -> Examples:
-        """The examples at `indices`, sharing decode, class names, kind and column types."""
+        """The examples at `indices`, sharing decode, class names, kind, column types and file digests."""
         indices = np.asarray(indices, dtype="int64")
         if isinstance(self.inputs, dict):
             inputs = {name: values[indices] for name, values in self.inputs.items()}
@@ -199,6 +239,10 @@ class Examples:
             self.image_shape, 0, self.origin, kind=self.kind,
             image_sizes=None if self.image_sizes is None else self.image_sizes[indices],
             decode_label=self.decode_label, ignore_index=self.ignore_index, columns=self.columns,
+            file_digests=self.file_digests,
+            timestamps=None if self.timestamps is None else self.timestamps[indices],
+            groups=None if self.groups is None else self.groups[indices],
+            assigned_split=None if self.assigned_split is None else self.assigned_split[indices],
         )
 
 
@@ -303,6 +347,22 @@ def _checked_columns(inputs: dict, columns: dict | None) -> tuple[dict, dict]:
     return out, dict(columns)
 
 
+def _series(inputs, ids, columns, timestamps) -> tuple[np.ndarray, np.ndarray]:
+    """Series values as an object array of float32 [T, F] arrays, checked against ids, columns and timestamps."""
+    values = np.empty(len(inputs), dtype=object)
+    values[:] = [np.asarray(v, dtype="float32").reshape(len(v), -1) for v in inputs]
+    widths = {v.shape[1] for v in values}
+    if len(widths) > 1:
+        raise ValueError(f"every series needs the same number of values per step, got {sorted(widths)}")
+    if columns is not None and widths and len(columns) != widths.pop():
+        raise ValueError(f"columns name {len(columns)} values per step, the series have {values[0].shape[1]}")
+    if timestamps is not None and any(len(t) != len(v) for t, v in zip(timestamps, values)):
+        raise ValueError("each series needs one timestamp per step")
+    labels = np.empty(len(ids), dtype=object)
+    labels[:] = [str(i) for i in ids]
+    return values, labels
+
+
 def _raw_targets(labels) -> np.ndarray:
     """Raw target values (N,): float64 for numbers, else an object array of str ("true"/"false" for booleans)."""
     labels = np.asarray(labels)
@@ -310,6 +370,8 @@ def _raw_targets(labels) -> np.ndarray:
         raise ValueError(f"raw targets must be 1-D (one value per row), got shape {labels.shape}")
     if labels.dtype.kind in "iuf":
         return labels.astype("float64")
+    if labels.dtype == object and all(type(value) is str for value in labels):  # as sources give them
+        return labels
     out = np.empty(len(labels), dtype=object)
     out[:] = [("true" if v else "false") if isinstance(v, (bool, np.bool_)) else str(v) for v in labels.tolist()]
     return out

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from serving.config import write_models_config
+from serving.loading import load_export
 from serving.parity import serve
 from serving.publish import export_archive, publish_version
 from serving.warmup import replay_warmup, write_warmup
@@ -64,9 +65,10 @@ def export_for_serving(spec, task, model, datasets, examples) -> ExportResult:
 
     def verify(directory: Path) -> None:
         begun = time.perf_counter()
+        loaded = load_export(directory)
         if options.warmup:
-            replay_warmup(directory)
-        parity.update(task.parity(serve(directory, requests, signature=task.parity_signature), reference))
+            replay_warmup(directory, loaded)
+        parity.update(task.parity(serve(loaded, requests, signature=task.parity_signature), reference))
         timings["verify"] = time.perf_counter() - begun
         if not task.parity_ok(parity, options.parity_tolerance):
             raise ExportRejected(f"export answers differ from the Keras model: {parity}")

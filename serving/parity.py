@@ -1,7 +1,7 @@
 """Export parity: the written SavedModel's answers, for the task to compare with the Keras model in memory.
 
 Example:
-    >>> outputs = serve(export_dir, requests)        # doctest: +SKIP
+    >>> outputs = serve(load_export(export_dir), requests)        # doctest: +SKIP
     >>> task.parity(outputs, reference)              # doctest: +SKIP
     {'export_parity_max_abs_diff': 1.2e-07, 'export_parity_class_agreement': 1.0}
 """
@@ -11,12 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def serve(export_dir, requests: list[dict[str, np.ndarray]], signature: str = "serving_default") -> dict[str, np.ndarray]:
-    """The outputs of `signature` of the export in `export_dir` for `requests` sent as one batch."""
+def serve(loaded, requests: list[dict[str, np.ndarray]], signature: str = "serving_default") -> dict[str, np.ndarray]:
+    """The outputs of `signature` of the `loaded` export (`serving.loading.load_export`) for `requests` as one batch."""
     import tensorflow as tf
 
-    from serving.loading import load_export
-
-    loaded = load_export(export_dir)
     batch = {key: tf.constant(np.concatenate([r[key] for r in requests])) for key in requests[0]}
     return {name: value.numpy() for name, value in loaded.signatures[signature](**batch).items()}

@@ -85,11 +85,13 @@ def read_warmup(export_dir: str | os.PathLike) -> list[prediction_log_pb2.Predic
     ]
 
 
-def replay_warmup(export_dir: str | os.PathLike) -> list[dict[str, np.ndarray]]:
+def replay_warmup(export_dir: str | os.PathLike, loaded=None) -> list[dict[str, np.ndarray]]:
     """Run every warmup request against the SavedModel in `export_dir`; outputs as numpy.
 
-    Raises `RuntimeError` naming the request and signature if any of them fails,
-    which is what TF Serving would do when loading the version.
+    `loaded` is that SavedModel when the caller has loaded it already (`load_export`),
+    so that it is not loaded twice. Raises `RuntimeError` naming the request and
+    signature if any of them fails, which is what TF Serving would do when loading
+    the version.
 
     Example:
         >>> outputs = replay_warmup("serving/models/digits/1")  # doctest: +SKIP
@@ -97,7 +99,7 @@ def replay_warmup(export_dir: str | os.PathLike) -> list[dict[str, np.ndarray]]:
         ['class_ids', 'class_names', 'probabilities']
     """
     logs = read_warmup(export_dir)
-    loaded = load_export(export_dir)
+    loaded = load_export(export_dir) if loaded is None else loaded
     outputs = []
     for index, log in enumerate(logs):
         if log.WhichOneof("log_type") != "predict_log":

@@ -1,8 +1,9 @@
 """Images in a folder with one sub-folder per class, read lazily from disk.
 
-Every file is opened and fully decoded once at load, so a corrupt, truncated or
-unreadable file fails (or is skipped) before anything trains; the examples then
-hold file paths and tf.data decodes them on the fly.
+Every file is read once at load: its bytes are hashed (`Examples.file_digests`, which
+the data fingerprint uses instead of reading the files again) and fully decoded, so a
+corrupt, truncated or unreadable file fails (or is skipped) before anything trains; the
+examples then hold file paths and tf.data decodes them on the fly.
 
 Example (YAML):
     data:
@@ -47,7 +48,6 @@ def load_image_folder(options: ImageFolderOptions, *, on_bad_record: str = "erro
         (['cat', 'dog'], (64, 64, 3))
     """
     import os
-    from concurrent.futures import ThreadPoolExecutor
 
     import numpy as np
 
@@ -74,12 +74,11 @@ def load_image_folder(options: ImageFolderOptions, *, on_bad_record: str = "erro
 
     paths = [path for name in class_names for path in files[name]]
     labels = [label for label, name in enumerate(class_names) for _ in files[name]]
-    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
-        problems = list(pool.map(_problem, paths))
-    keep = []
-    for index, (path, problem) in enumerate(zip(paths, problems)):
+    keep, digests = [], {}
+    for index, (path, (problem, digest)) in enumerate(zip(paths, _read_all(paths))):
         if problem is None:
             keep.append(index)
+            digests[path] = digest
         else:
             bad(path, problem)
     kept_labels = [labels[i] for i in keep]
@@ -101,7 +100,7 @@ def load_image_folder(options: ImageFolderOptions, *, on_bad_record: str = "erro
     return Examples(
         np.array([paths[i] for i in keep], dtype=str), np.array(kept_labels, dtype="int64"), class_names,
         decode=decode, image_shape=image_shape, skipped=bad.count, origin=f"image_folder:{root}",
-        skipped_records=bad.records,
+        skipped_records=bad.records, file_digests=digests,
     )
 
 
@@ -119,12 +118,49 @@ def _image_files(folder: str, extensions: set[str]) -> list[str]:
     return sorted(found)
 
 
+def _read_all(paths: list[str]) -> list[tuple[str | None, bytes]]:
+    """`_read` of every path, in order, on a few threads, each taking a run of paths at a time."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = min(8, os.cpu_count() or 1)
+    size = max(1, min(256, -(-len(paths) // (4 * workers))))  # a few runs per thread, none too long
+    runs = [paths[start:start + size] for start in range(0, len(paths), size)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        done = pool.map(lambda part: [_read(path) for path in part], runs)
+        return [result for part in done for result in part]
+
+
+def _read(path: str) -> tuple[str | None, bytes]:
+    """(why the image at `path` cannot be used or None, the sha256 of its bytes), opening it once.
+
+    Example:
+        >>> _read("/no/such/file.png")[0]
+        "[Errno 2] No such file or directory: '/no/such/file.png'"
+    """
+    import hashlib
+
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+    except OSError as error:
+        return str(error) or type(error).__name__, b""
+    return _bytes_problem(data), hashlib.sha256(data).digest()
+
+
 def _problem(path: str) -> str | None:
-    """Why the image at `path` cannot be used, or None when PIL decodes it fully in a format TF reads."""
+    """Why the image at `path` cannot be used, or None (`_read` without the digest; `data.annotations` uses it)."""
+    return _read(path)[0]
+
+
+def _bytes_problem(data: bytes) -> str | None:
+    """Why the image file holding `data` cannot be used, or None when PIL decodes it fully in a format TF reads."""
+    import io
+
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
+        with Image.open(io.BytesIO(data)) as image:
             image.load()
             kind = image.format
     except UnidentifiedImageError:
@@ -134,9 +170,7 @@ def _problem(path: str) -> str | None:
     if kind not in _TF_FORMATS:
         return f"{kind} images cannot be decoded by TensorFlow (png, jpeg, gif and bmp can)"
     if kind == "BMP":
-        with open(path, "rb") as file:
-            header = file.read(34)
-        bits, compression = int.from_bytes(header[28:30], "little"), int.from_bytes(header[30:34], "little")
+        bits, compression = int.from_bytes(data[28:30], "little"), int.from_bytes(data[30:34], "little")
         if bits not in (8, 24, 32) or compression not in (0, 3):
             return f"{bits}-bit BMP (compression {compression}) cannot be decoded by TensorFlow; save it as PNG"
     return None

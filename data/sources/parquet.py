@@ -1,10 +1,10 @@
-"""Parquet tables, read like the csv source: numeric features, texts, or tokens and tags.
+"""Parquet tables, read like the csv source: a table's raw columns and target, texts, or tokens and tags.
 
 Token and tag cells may also be parquet lists of strings.
 
 Example (YAML):
     data:
-      source: {type: parquet, path: data/iris.parquet, label_column: species}
+      source: {type: parquet, path: data/iris.parquet, target_column: species}
       # text: {type: parquet, path: reviews.parquet, text_column: review, label_column: stars}
       # tokens: {type: parquet, path: ner.parquet, tokens_column: tokens, tags_column: ner_tags}
 """
@@ -23,12 +23,12 @@ class ParquetOptions(TableOptions):
 
 @sources.register("parquet", ParquetOptions)
 def load_parquet(options: ParquetOptions, *, on_bad_record: str = "error"):
-    """A parquet table: one example per row, float32 features, texts or tagged tokens, and their classes.
+    """A parquet table: one example per row, a table's raw columns and target, texts or tagged tokens.
 
     Example:
-        >>> examples = load_parquet(ParquetOptions(path="data/iris.parquet", label_column="species"))  # doctest: +SKIP
-        >>> examples.inputs.dtype                                                                      # doctest: +SKIP
-        dtype('float32')
+        >>> examples = load_parquet(ParquetOptions(path="data/iris.parquet", target_column="species"))  # doctest: +SKIP
+        >>> examples.kind, examples.inputs["sepal_length"].dtype                                        # doctest: +SKIP
+        ('columns', dtype('float32'))
     """
     from data.errors import BadRecords
     from data.sources.csv import read_parquet

@@ -35,3 +35,52 @@ def test_file_inputs_hash_file_bytes(tmp_path):
     assert fingerprint(files(tmp_path / "there", [b"one", b"two"])) == here  # where they lie does not count
     assert fingerprint(files(tmp_path / "other", [b"one", b"TWO"])) != here
     assert fingerprint(files(tmp_path / "swapped", [b"two", b"one"])) != here
+
+
+def _image_folder(root, seeds=((0, 1), (2, 3))):
+    """root/a and root/b, each with two 4x4 PNGs drawn from `seeds`."""
+    from PIL import Image
+
+    for name, pair in zip("ab", seeds):
+        (root / name).mkdir(parents=True, exist_ok=True)
+        for seed in pair:
+            pixels = np.random.default_rng(seed).integers(0, 256, (4, 4, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(root / name / f"{seed}.png")
+    return root
+
+
+def test_image_folder_fingerprint_uses_the_digests_read_at_load(tmp_path):
+    from data.sources.image_folder import ImageFolderOptions, load_image_folder
+
+    def load(root):
+        return load_image_folder(ImageFolderOptions(path=str(root), image_size=[4, 4]))
+
+    root = _image_folder(tmp_path / "data")
+    examples = load(root)
+    assert set(examples.file_digests) == set(examples.inputs.tolist())
+    base = fingerprint(examples)
+    assert fingerprint(load(root)) == base  # nothing changed
+    unrecorded = Examples(examples.inputs, examples.labels, examples.class_names, examples.decode,
+                          examples.image_shape)
+    assert fingerprint(unrecorded) == base  # the recorded digests are the files' own: same fingerprint as reading
+    (root / "b" / "3.png").write_bytes((root / "b" / "3.png").read_bytes() + b"\0")  # one file's bytes change
+    assert fingerprint(load(root)) != base
+
+
+def test_image_folder_reads_each_file_once_load_and_fingerprint_together(tmp_path, monkeypatch):
+    import builtins
+
+    from data.sources.image_folder import ImageFolderOptions, load_image_folder
+
+    root = _image_folder(tmp_path / "data")
+    opened, real_open = [], builtins.open
+
+    def counting_open(file, *args, **kwargs):
+        if str(file).startswith(str(root)):
+            opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", counting_open)
+    examples = load_image_folder(ImageFolderOptions(path=str(root), image_size=[4, 4]))
+    fingerprint(examples)
+    assert sorted(opened) == sorted(examples.inputs.tolist())  # each image once, by the source

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from serving.loading import load_export
+from serving.parity import serve
 from serving.warmup import read_warmup, replay_warmup, write_warmup
 
 
@@ -26,6 +28,18 @@ def test_replay_runs_the_logged_requests_against_the_export(published, make_png)
     direct = signature(image_bytes=tf.constant([make_png(1), make_png(2)]))
     np.testing.assert_allclose(outputs["probabilities"], direct["probabilities"].numpy())
     assert outputs["class_names"].dtype == object
+
+
+def test_one_load_serves_the_warmup_replay_and_the_parity_batch(published, make_png, monkeypatch):
+    import serving.warmup
+
+    loaded = load_export(published["version_dir"])
+    monkeypatch.setattr(serving.warmup, "load_export", lambda _: pytest.fail("the export was loaded again"))
+    (replayed,) = replay_warmup(published["version_dir"], loaded)
+    requests = [{"image_bytes": np.array([make_png(1)], object)}, {"image_bytes": np.array([make_png(2)], object)}]
+    served = serve(loaded, requests)
+    assert served["probabilities"].shape == (2, 3)
+    np.testing.assert_allclose(served["probabilities"], replayed["probabilities"], rtol=1e-6)
 
 
 def test_replay_names_the_failing_request(published, tmp_path):
