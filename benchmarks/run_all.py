@@ -10,7 +10,8 @@ import time
 
 from benchmarks.common import RESULTS
 
-FIGURES = ["pipeline_overhead", "naive_baseline", "input_pipeline", "serving_latency", "startup", "time_to_model"]
+FIGURES = ["pipeline_overhead", "naive_baseline", "input_pipeline", "serving_latency", "startup", "time_to_model",
+           "scale", "forecast_throughput"]
 
 
 def main() -> int:

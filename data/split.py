@@ -5,6 +5,10 @@ tables), per-token tags (token classification) and raw table targets (numbers
 or strings, before a task encodes them) are split at random, without
 stratification and without a word, whatever `stratify` says.
 
+Examples whose source assigns the split (`Examples.assigned_split`, e.g. a
+`split` column) are split as assigned: the shares, seed and `stratify` do not
+apply.
+
 Example:
     >>> import numpy as np
     >>> from data.examples import Examples
@@ -27,6 +31,7 @@ def split_examples(
     empty part. With `stratify`, every part keeps the class proportions, and a
     class with fewer examples than non-empty parts is an error. `stratify` is
     ignored (the split is random) unless the labels are integer class ids (N,).
+    Examples with an `assigned_split` are split as assigned (`assigned_parts`).
 
     Example:
         >>> train, val, test = split_examples(examples, validation=0.1, test=0.1, seed=42)  # doctest: +SKIP
@@ -34,6 +39,8 @@ def split_examples(
     import numpy as np
     from sklearn.model_selection import train_test_split
 
+    if examples.assigned_split is not None:
+        return assigned_parts(examples)
     if not (0 <= validation < 1 and 0 <= test < 1 and validation + test < 1):
         raise ValueError(f"validation ({validation}) and test ({test}) must be in [0, 1) and sum to less than 1")
     count = len(examples.labels)
@@ -66,3 +73,26 @@ def split_examples(
     if validation > 0:
         rest, validation_indices = cut(rest, validation / (1 - test), "validation")
     return examples.subset(rest), examples.subset(validation_indices), examples.subset(test_indices)
+
+
+def assigned_parts(examples: Examples) -> tuple[Examples, Examples, Examples]:
+    """Train, validation and test parts as `examples.assigned_split` says, each in the examples' order.
+
+    Example:
+        >>> import numpy as np
+        >>> assigned = Examples(np.zeros((4, 2), "float32"), np.array([0, 1, 0, 1]), ["a", "b"],
+        ...                     assigned_split=["train", "test", "train", "validation"])
+        >>> [part.size for part in assigned_parts(assigned)]
+        [2, 1, 1]
+    """
+    import numpy as np
+
+    parts = ("train", "validation", "test")
+    assigned = examples.assigned_split
+    unknown = [i for i, value in enumerate(assigned) if value not in parts]
+    if unknown:
+        raise ValueError(f"assigned split {assigned[unknown[0]]!r} (example {unknown[0]}, and {len(unknown) - 1} "
+                         f"more) is not one of {', '.join(parts)}")
+    if not np.any(assigned == "train"):
+        raise ValueError(f"the assigned split gives no training examples ({examples.size} examples)")
+    return tuple(examples.subset(np.flatnonzero(assigned == part)) for part in parts)

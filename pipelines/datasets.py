@@ -105,7 +105,7 @@ def dataset_schema(examples) -> dict[str, Any]:
         [('text', 'string'), ('label', 'long')]
     """
     inputs, kind = examples.inputs, examples.kind
-    if kind in ("image", "table") and inputs.dtype.kind not in "USO":
+    if kind in ("image", "table", "windows", "sequences") and inputs.dtype.kind not in "USO":
         features = _tensor("image" if kind == "image" else "features", inputs.dtype, inputs.shape[1:])
         targets = _tensor("label", examples.labels.dtype, examples.labels.shape[1:])
         return {"mlflow_tensorspec": {"features": json.dumps([features]), "targets": json.dumps([targets])}}

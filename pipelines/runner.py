@@ -170,7 +170,6 @@ def prepare_data(spec: Spec, timings: Timings | None = None) -> PreparedData:
         >>> images, labels = next(iter(prepared.datasets.train))                # doctest: +SKIP
     """
     from data.dataset import build_datasets
-    from data.split import split_examples
 
     timings = timings if timings is not None else Timings()
     source = spec.data.source
@@ -183,9 +182,7 @@ def prepare_data(spec: Spec, timings: Timings | None = None) -> PreparedData:
         examples = task.read_targets(examples)
         task.check(examples)
     with timings.phase("input_pipeline"):
-        split = spec.data.split
-        splits = split_examples(examples, split.validation, split.test, seed=spec.seed,
-                                stratify=split.stratify and task.stratify)
+        splits = task.split(examples, spec.seed)
         task.prepare(examples, splits[0])
         choices = task.choose(splits[0])
         spec = task.spec = with_choices(spec, choices)

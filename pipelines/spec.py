@@ -35,6 +35,14 @@ class SplitSpec(Options):
     validation: Fraction = Field(0.1, description="Share of examples held out for validation.")
     test: Fraction = Field(0.1, description="Share of examples held out for the final test.")
     stratify: bool = Field(True, description="Keep class proportions equal across splits.")
+    validation_steps: Optional[PositiveInt] = Field(
+        None, description="Time-series tasks: the validation span is the last N steps before the test span of "
+                          "each series (instead of the `validation` share)."
+    )
+    test_steps: Optional[PositiveInt] = Field(
+        None, description="Time-series tasks: the test span is the last N steps of each series (instead of the "
+                          "`test` share)."
+    )
 
     @model_validator(mode="after")
     def _leaves_training_data(self):

@@ -1,11 +1,19 @@
 """Arrays in a NumPy .npz archive: uint8 images (N, H, W[, C]) or features (N, F), and labels.
 
+With `kind: sequences` the inputs are series to classify: numbers (N, T, F),
+or (N, T) for one value per step; a series shorter than T is followed by NaN
+in every value (`data.series.sequences`). A series with NaN elsewhere is a
+bad record.
+
 Example (YAML):
     data:
       source: {type: numpy, path: data/shapes.npz, inputs_key: images, labels_key: labels}
+      # series: {type: numpy, path: data/ecg.npz, kind: sequences}
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import Field
 
@@ -21,6 +29,10 @@ class NumpyOptions(Options):
         default=None, min_length=1,
         description="Names of class ids 0..k-1; default '0'..'k-1' (the sorted values for string labels).",
     )
+    kind: Literal["auto", "sequences"] = Field(
+        default="auto",
+        description="auto: images or features by shape; sequences: series (N, T, F) or (N, T), NaN-padded at the end.",
+    )
 
 
 @sources.register("numpy", NumpyOptions)
@@ -33,6 +45,10 @@ def load_numpy(options: NumpyOptions, *, on_bad_record: str = "error"):
         >>> np.savez(path, x=np.zeros((4, 8, 8), "uint8"), y=np.array([0, 1, 0, 1]))
         >>> load_numpy(NumpyOptions(path=path)).input_shape
         (8, 8, 1)
+        >>> series = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, np.nan]])
+        >>> np.savez(path, x=series, y=np.array([0, 1]))
+        >>> load_numpy(NumpyOptions(path=path, kind="sequences")).inputs.shape
+        (2, 3, 1)
     """
     import os
     import zipfile
@@ -71,7 +87,9 @@ def load_numpy(options: NumpyOptions, *, on_bad_record: str = "error"):
     if len(labels) == 0:
         raise ValueError(f"numpy: {path} key {options.inputs_key!r} is empty")
 
-    if inputs.ndim in (3, 4):
+    if options.kind == "sequences":
+        inputs = _sequences(inputs, f"numpy: {path} key {options.inputs_key!r}")
+    elif inputs.ndim in (3, 4):
         if inputs.dtype != np.uint8:
             raise ValueError(
                 f"numpy: {path} key {options.inputs_key!r} looks like images {inputs.shape} but is {inputs.dtype}; "
@@ -90,14 +108,37 @@ def load_numpy(options: NumpyOptions, *, on_bad_record: str = "error"):
 
     labels, class_names = _class_ids(labels, options.class_names, f"numpy: {path} key {options.labels_key!r}")
     keep = np.ones(len(labels), bool)
-    if inputs.dtype == np.float32:
-        for index in np.flatnonzero(~np.isfinite(inputs).all(axis=1)):
-            bad(f"{path} index {index}", f"key {options.inputs_key!r} holds a value that is not a finite number")
-            keep[index] = False
+    for index, problem in _bad_rows(inputs, options.kind):
+        bad(f"{path} index {index}", f"key {options.inputs_key!r} {problem}")
+        keep[index] = False
     return Examples(
         inputs[keep], labels[keep], class_names, skipped=bad.count, origin=f"numpy:{path}",
-        skipped_records=bad.records,
+        skipped_records=bad.records, kind="sequences" if options.kind == "sequences" else None,
     )
+
+
+def _sequences(inputs, where: str):
+    """float32 series (N, T, F) from numbers (N, T, F), or (N, T) with one value per step."""
+    if inputs.dtype.kind not in "biuf":
+        raise ValueError(f"{where}: sequences must be numbers, got {inputs.dtype}")
+    if inputs.ndim not in (2, 3):
+        raise ValueError(f"{where}: sequences must be (N, T, F) or (N, T), got shape {inputs.shape}")
+    return (inputs[..., None] if inputs.ndim == 2 else inputs).astype("float32")
+
+
+def _bad_rows(inputs, kind: str) -> list[tuple[int, str]]:
+    """(index, problem) of each example that cannot be used: non-finite features, or a series badly padded."""
+    import numpy as np
+
+    from data.series.sequences import padding_problem
+
+    if kind == "sequences":
+        problems = ((index, padding_problem(series)) for index, series in enumerate(inputs))
+        return [(index, f"series: {problem}") for index, problem in problems if problem]
+    if inputs.dtype == np.float32:
+        return [(int(index), "holds a value that is not a finite number")
+                for index in np.flatnonzero(~np.isfinite(inputs).all(axis=1))]
+    return []
 
 
 def _class_ids(labels, class_names: list[str] | None, where: str):

@@ -105,10 +105,12 @@ class Task:
             it from the data (`choose`).
         sized_stages: Stages whose `auto` options the task chooses from the
             data (`choose`); `auto` anywhere else is refused by `check_spec`.
+        splits_by_time: Whether `split` cuts time spans (and so takes
+            `data.split.validation_steps` and `test_steps`).
 
     Subclasses implement `check`, `targets`, `build_model`, `compile_options`,
     `evaluate`, `export_endpoints`, `reference` and `parity`; they may
-    override `read_targets`, `prepare`, `choose`, `class_weight`, `monitor`,
+    override `read_targets`, `split`, `prepare`, `choose`, `class_weight`, `monitor`,
     `collapse_causes`, `data_figures`, `backbone_input_shape` and
     `serving_requests`.
     """
@@ -124,6 +126,7 @@ class Task:
     default_metrics: tuple[str, ...] = ()
     default_epochs = 10
     sized_stages: frozenset[str] = frozenset()
+    splits_by_time = False
 
     def __init__(self, spec):
         self.spec = spec
@@ -142,6 +145,11 @@ class Task:
         if setting not in ("auto", "none", None) and not cls.weighs_classes:
             raise ValueError(f"training.class_weight: task {spec.task} has no classes to weight; "
                              f"remove it (or set auto or none)")
+        split = spec.data.split
+        for key in ("validation_steps", "test_steps"):
+            if getattr(split, key) is not None and not cls.splits_by_time:
+                raise ValueError(f"data.split.{key}: task {spec.task} does not split by time; use "
+                                 f"{key.removesuffix('_steps')} (a share of the examples)")
         for index, item in enumerate(spec.stages):
             name, options = keyed(item)
             if getattr(options, "auto", False) and name not in cls.sized_stages:
@@ -158,6 +166,17 @@ class Task:
     def read_targets(self, examples):
         """The examples with their targets encoded as this task trains on them (default: as the source gave them)."""
         return examples
+
+    def split(self, examples, seed: int) -> tuple:
+        """Train, validation and test examples (`data.split`): seeded shares, stratified when the task says so.
+
+        Time-series tasks override it to cut the last spans of each series.
+        """
+        from data.split import split_examples
+
+        split = self.spec.data.split
+        return split_examples(examples, split.validation, split.test, seed=seed,
+                              stratify=split.stratify and self.stratify)
 
     def prepare(self, examples, train) -> None:
         """Learn what the task needs from the whole source's metadata and the training split only."""

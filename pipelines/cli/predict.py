@@ -1,4 +1,4 @@
-"""`kpipe predict EXPORT ...`: image files, texts (--text) or table rows (--rows) through an export."""
+"""`kpipe predict EXPORT ...`: image files, texts (--text), table rows (--rows) or a series (--series) through an export."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ from pipelines.cli.common import EXIT_OK, console
 
 
 def add_parser(commands) -> None:
-    predict = commands.add_parser("predict", help="Predict image files, texts or table rows with an export.")
+    predict = commands.add_parser("predict", help="Predict image files, texts, table rows or a series with an export.")
     predict.add_argument("export_dir", help="serving/models/<name> (latest version) or a version folder")
     predict.add_argument("files", nargs="*", help="image files (PNG/JPEG)")
     predict.add_argument("--text", action="append", metavar="TEXT",
                          help="a text for a text export (repeatable); tagging exports print word/TAG")
     predict.add_argument("--rows", metavar="FILE.csv",
                          help="a CSV of raw rows for a tabular export, one column per input; one prediction per row")
+    predict.add_argument("--series", metavar="FILE.csv",
+                         help="a CSV of one series for a forecasting or sequence-classification export, one row per "
+                              "step and one column per value (target first); forecasts print one row per step")
     predict.set_defaults(handler=run)
 
 
@@ -22,10 +25,15 @@ def run(args) -> int:
     """Predict image files, texts or CSV rows with an export (a model folder's latest version, or a version folder)."""
     from rich.table import Table
 
-    if sum(map(bool, (args.files, args.text, args.rows))) != 1:
-        raise ValueError("kpipe predict: give image files, texts with --text, or a CSV with --rows (exactly one)")
+    if sum(map(bool, (args.files, args.text, args.rows, args.series))) != 1:
+        raise ValueError("kpipe predict: give image files, texts with --text, a CSV with --rows or a series with "
+                         "--series (exactly one)")
     table = Table(title=str(args.export_dir), title_justify="left")
-    if args.rows:
+    if args.series:
+        from serving.series_client import predict_series
+
+        _fill(table, predict_series(args.export_dir, args.series))
+    elif args.rows:
         _rows_table(table, args.export_dir, args.rows)
     elif args.text:
         from serving.client import predict_texts

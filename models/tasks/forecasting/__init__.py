@@ -1,0 +1,1 @@
+"""The `forecasting` task: the next values of one or many series, from a window of their history."""

@@ -1,0 +1,311 @@
+"""`forecasting`: the next `horizon` values of one or many series, from a window of their history.
+
+Owns the split by time (validation and test are the last spans of each
+series: `data.split.validation`/`test` as shares of each series' length, or
+`validation_steps`/`test_steps`), the windows (`model.head`: `history`,
+`horizon`, `stride`), the season (`model.head.season`, else detected from the
+training span's autocorrelation), the model (`models.tasks.forecasting.model`:
+each window scaled by its own mean and deviation, a time-series backbone, a
+linear path, the target's units restored), the loss (absolute error, or the
+pinball loss with `quantiles`, weighted by each window's seasonal-naive error
+so every series counts alike), the held-out metrics (MAE, RMSE, sMAPE and MASE
+next to the last-value and seasonal-naive forecasts of the very same windows,
+overall and per horizon step, and the interval's coverage with quantiles;
+`test_mase_over_<baseline>` is the model's MASE minus the baseline's, below 0
+when the model is better, for export gates), the plots and the export:
+
+- `serving_default(history: float32 [batch, history, values])` returns
+  `forecast` [batch, horizon] in the target's units (and `quantiles`
+  [batch, horizon, Q] with `quantiles`); the values of each step are the
+  target first, then the covariates, as the source names them. A history of
+  another length or width, or with NaN or infinity, is an InvalidArgument
+  error that says what the input must be (TF Serving answers it as an error;
+  nothing crashes).
+
+Training windows lie entirely in the training span; an evaluation window's
+targets lie in its span and its history is the known past just before them.
+
+Example (YAML):
+    task: forecasting
+    data:
+      source: {type: time_series, path: demand.csv, timestamp_column: time, series_column: store,
+               target_column: demand}
+      split: {validation_steps: 168, test_steps: 168}
+    model:
+      backbone: {source: builtin, name: tcn}
+      head: {horizon: 24, history: 168}
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Literal, Union
+
+import numpy as np
+from pydantic import Field, field_validator
+
+from models.tasks.base import Choice, Evaluation, Task
+from pipelines.options import Options, PositiveInt
+from pipelines.registry import tasks
+
+MAX_HISTORY = 512
+"""`history: auto` reads at most this many steps."""
+
+SHOWN_SERIES = 4
+"""Forecast plots show the last held-out window of this many series."""
+
+
+class ForecastingHead(Options):
+    """forecasting: the window the model reads and what it answers."""
+
+    horizon: PositiveInt = Field(description="Steps ahead forecast at once (direct multi-step).", le=10000)
+    history: Union[PositiveInt, Literal["auto"]] = Field(
+        "auto", description="Steps of history the model reads; auto: two seasons or two horizons, whichever is "
+                            f"longer (at most {MAX_HISTORY}, and what the shortest training span allows).")
+    stride: PositiveInt = Field(1, description="Steps between the starts of consecutive training windows.")
+    season: Union[PositiveInt, Literal["auto"]] = Field(
+        "auto", description="Season length for the seasonal-naive forecast and MASE; auto: detected from the "
+                            "autocorrelation of the training spans (1 when there is none).")
+    quantiles: list[float] | None = Field(
+        None, description="Forecast these quantiles (pinball loss), e.g. [0.1, 0.5, 0.9]; the median is the "
+                          "point forecast and the outer two give an interval whose coverage is measured.")
+    linear: bool = Field(True, description="Add a linear map of the scaled target history to the forecast.")
+
+    @field_validator("quantiles")
+    @classmethod
+    def _with_median(cls, quantiles):
+        if quantiles is None:
+            return quantiles
+        if any(not 0 < q < 1 for q in quantiles) or sorted(set(quantiles)) != list(quantiles):
+            raise ValueError(f"quantiles must be increasing, each in (0, 1), got {quantiles}")
+        if 0.5 not in quantiles:
+            raise ValueError(f"quantiles must include 0.5 (the point forecast), got {quantiles}")
+        return quantiles
+
+
+@tasks.register("forecasting", ForecastingHead)
+class Forecasting(Task):
+    """Forecast the next values of time series (direct multi-step; history-in, forecast-out export)."""
+
+    input_name = "history"
+    metric = "mase"
+    direction = "min"
+    splits_by_time = True
+    default_epochs = 30
+
+    def __init__(self, spec):
+        super().__init__(spec)
+        self.season = 1
+        self.history = None
+        self.scales: dict[str, float] = {}
+        self.columns: list[str] = []
+
+    @classmethod
+    def check_spec(cls, spec) -> None:
+        """The loss is the task's (absolute error, or pinball with quantiles)."""
+        super().check_spec(spec)
+        if spec.training.loss != "auto":
+            raise ValueError("training.loss: forecasting trains on the absolute error scaled per series (pinball "
+                             "with model.head.quantiles); use auto")
+
+    # Data -------------------------------------------------------------------------------------
+
+    def check(self, examples) -> None:
+        """Fail early unless the source gives whole series."""
+        if examples.kind != "series":
+            raise ValueError(f"task forecasting needs whole series (a time_series or statsmodels source); "
+                             f"data.source gives {examples.kind}")
+        self.columns = list(examples.columns or {"target": "target"})
+
+    def split(self, examples, seed: int) -> tuple:
+        """Training, validation and test windows, cut from the spans of each series (seed unused: time decides)."""
+        from data.series.seasonality import seasonal_period
+        from data.series.split import time_split
+        from data.series.windows import windows
+        from models.tasks.forecasting.errors import naive_scale
+
+        split, head = self.spec.data.split, self.head
+        spans = time_split(examples, split.validation_steps or split.validation, split.test_steps or split.test)
+        training = [values[:end, 0] for values, end in zip(examples.inputs, spans.validation_start)]
+        shortest = min(len(values) for values in training)
+        self.season = head.season if head.season != "auto" else seasonal_period(
+            training[int(np.argmax([len(v) for v in training]))], max_period=shortest // 3) or 1
+        self.history = head.history
+        if self.history == "auto":
+            self.history = int(min(max(2 * self.season, 2 * head.horizon), MAX_HISTORY,
+                                   shortest - head.horizon))
+            if self.history < 1:
+                raise ValueError(f"data.split: the shortest training span ({shortest} steps) leaves no history "
+                                 f"before a horizon of {head.horizon}; hold out fewer steps or lower "
+                                 f"model.head.horizon")
+        self.scales = {series: naive_scale(values, self.season) for series, values in zip(examples.labels, training)}
+        lengths = np.array([len(values) for values in examples.inputs])
+        cut = dict(history=self.history, horizon=head.horizon)
+        return (windows(examples, stride=head.stride, start=np.full(len(lengths), self.history),
+                        end=spans.validation_start, **cut),
+                windows(examples, stride=1, start=spans.validation_start, end=spans.test_start, **cut),
+                windows(examples, stride=1, start=spans.test_start, end=lengths, **cut))
+
+    def choose(self, train) -> list[Choice]:
+        """The epochs default, and `history`/`season` when the spec leaves them to the data."""
+        choices = super().choose(train)
+        if self.head.history == "auto":
+            choices.append(Choice("model.head.history", self.history,
+                                  f"two seasons ({self.season}) or two horizons, within the training spans"))
+        if self.head.season == "auto":
+            choices.append(Choice("model.head.season", self.season, "the training span's autocorrelation "
+                                                                    "(1: no clear season)"))
+        print(f"Forecasting: {len(train.labels)} training windows of {self.history} steps, horizon "
+              f"{self.head.horizon}, season {self.season}", file=sys.stderr)
+        return choices
+
+    def targets(self):
+        """(history, next values, weight): the weight is 1 / the window's seasonal-naive error (MASE's scale)."""
+        from models.tasks.forecasting.model import window_weights
+
+        season = self.season
+        return lambda history, future: (history, future, window_weights(history, season))
+
+    # Model ------------------------------------------------------------------------------------
+
+    def build_model(self, backbone, input_shape):
+        """The backbone inside window scaling, a dense head and the linear path (`models.tasks.forecasting.model`)."""
+        from models.tasks.forecasting.model import build_forecaster
+
+        history, features = input_shape
+        return build_forecaster(backbone, history=history, features=features, horizon=self.head.horizon,
+                                quantiles=len(self.head.quantiles or [0.5]), linear=self.head.linear,
+                                name=self.spec.name.replace("-", "_"))
+
+    def compile_options(self) -> dict:
+        """Absolute error (or pinball) weighted per window; `mase` per epoch: that weighted error of the point forecast."""
+        import keras
+
+        from models.tasks.forecasting.model import median_error, pinball_loss
+
+        quantiles = self.head.quantiles
+        if quantiles is None:
+            return {"loss": "mae", "weighted_metrics": [keras.metrics.MeanAbsoluteError(name="mase")],
+                    "metrics": [keras.metrics.MeanAbsoluteError(name="mae")]}
+        median = quantiles.index(0.5)
+        return {"loss": pinball_loss(quantiles),
+                "weighted_metrics": [keras.metrics.MeanMetricWrapper(median_error(median), name="mase")],
+                "metrics": [keras.metrics.MeanMetricWrapper(median_error(median), name="mae")]}
+
+    # Evaluation -------------------------------------------------------------------------------
+
+    def forecast(self, model, histories) -> np.ndarray:
+        """The model's forecasts [n, horizon] (or [n, horizon, Q]) for float32 histories, in batches."""
+        return np.asarray(model.predict(np.asarray(histories, "float32"), batch_size=256, verbose=0))
+
+    def evaluate(self, model, dataset, train, held_out) -> Evaluation:
+        """MAE, RMSE, sMAPE and MASE next to the last-value and seasonal-naive forecasts of the same windows."""
+        from models.tasks.collapse import regression_collapse
+        from models.tasks.forecasting import plots
+        from models.tasks.forecasting.errors import forecast_errors, interval_coverage, last_value, seasonal_naive
+        from models.tasks.verdict import beat_baselines
+
+        histories, truth = held_out.inputs, held_out.labels
+        answers = self.forecast(model, histories)
+        quantiles = self.head.quantiles
+        predicted = answers if quantiles is None else answers[..., quantiles.index(0.5)]
+        scale = np.array([self.scales[series] for series in held_out.groups])
+        horizon = truth.shape[1]
+        forecasters = {"model": predicted, "last value": last_value(histories, horizon)}
+        if self.season > 1 and self.season <= histories.shape[1]:
+            forecasters["seasonal naive"] = seasonal_naive(histories, horizon, self.season)
+        overall = {name: forecast_errors(truth, guess, scale) for name, guess in forecasters.items()}
+        metrics = {f"test_{key}": float(value) for key, value in overall["model"].items()}
+        for name, errors in overall.items():
+            if name != "model":
+                key = name.replace(" ", "_")
+                metrics.update({f"test_{key}_baseline_{k}": float(v) for k, v in errors.items()})
+                metrics[f"test_mase_over_{key}"] = metrics["test_mase"] - float(errors["mase"])
+        by_step = {name: forecast_errors(truth, guess, scale, axis=0) for name, guess in forecasters.items()}
+        figures = {"errors_by_step.png": plots.errors_by_step({n: e["mase"] for n, e in by_step.items()}, "MASE")}
+        low = high = None
+        if quantiles is not None:
+            low, high = answers[..., 0], answers[..., -1]
+            metrics["test_interval_coverage"] = interval_coverage(truth, low, high)
+            metrics["test_interval_nominal"] = quantiles[-1] - quantiles[0]
+        shown = _last_windows(held_out.groups, SHOWN_SERIES)
+        figures["forecasts.png"] = plots.forecast_panels(
+            histories[shown, :, 0], truth[shown], predicted[shown], [str(held_out.groups[i]) for i in shown],
+            None if low is None else low[shown], None if high is None else high[shown])
+        verdicts = beat_baselines("MASE", metrics["test_mase"],
+                                  {name: errors["mase"] for name, errors in overall.items() if name != "model"},
+                                  higher_is_better=False)
+        tables = {"errors_by_step.csv": _step_table(by_step)}
+        evaluation = Evaluation(metrics, figures, tables, verdicts)
+        found = regression_collapse(truth.ravel(), predicted.ravel(), np.asarray(train.labels).ravel())
+        return evaluation.update(self.collapse_report(found))
+
+    # Export -----------------------------------------------------------------------------------
+
+    def export_endpoints(self, model, datasets) -> tuple[list, dict]:
+        """`serving_default(history)` -> `forecast` (and `quantiles`), NaN or infinity refused."""
+        import tensorflow as tf
+
+        quantiles = self.head.quantiles
+        steps, values = datasets.model_input_shape
+        shape = (f"history must be [batch, {steps} steps, {values} values per step ({', '.join(self.columns)})]"
+                 if len(self.columns) == values else f"history must be [batch, {steps} steps, {values} values]")
+
+        def serve(history):
+            with tf.control_dependencies([tf.debugging.assert_equal(tf.shape(history)[1:], [steps, values],
+                                                                    message=shape)]):
+                checked = tf.debugging.assert_all_finite(history, "history must hold finite numbers (no NaN or inf)")
+            answers = model(checked, training=False)
+            if quantiles is None:
+                return {"forecast": answers}
+            return {"forecast": answers[..., quantiles.index(0.5)], "quantiles": answers}
+
+        spec = [tf.TensorSpec([None, *datasets.model_input_shape], tf.float32, name=self.input_name)]
+        return [model], {"serving_default": (serve, spec)}
+
+    def serving_requests(self, examples, indices) -> list[dict]:
+        """One request per window: its history [1, history, values]."""
+        return [{self.input_name: np.asarray(examples.inputs[i:i + 1], "float32")} for i in indices]
+
+    def predict_arguments(self, request: dict, folder) -> list[str]:
+        """`kpipe predict --series` with a CSV of the request's history, one row per step."""
+        from models.tasks.series_csv import write_series_csv
+
+        history = request[self.input_name][0]
+        names = self.columns if len(self.columns) == history.shape[-1] else [f"value_{i}" for i in range(history.shape[-1])]
+        return ["--series", str(write_series_csv(history, names, folder))]
+
+    def reference(self, model, datasets, requests) -> np.ndarray:
+        """The Keras model's point forecasts for the same histories."""
+        answers = self.forecast(model, np.concatenate([r[self.input_name] for r in requests]))
+        return answers if self.head.quantiles is None else answers[..., self.head.quantiles.index(0.5)]
+
+    def parity(self, served: dict, reference: np.ndarray) -> dict[str, float]:
+        """Largest absolute and relative difference between the export's forecasts and the Keras model's."""
+        difference = np.abs(np.asarray(served["forecast"], "float64") - reference)
+        return {"export_parity_max_abs_diff": float(difference.max()),
+                "export_parity_max_rel_diff": float((difference / np.maximum(np.abs(reference), 1.0)).max())}
+
+    def parity_ok(self, parity: dict[str, float], tolerance: float) -> bool:
+        """Every forecast within `tolerance`, relative to its size (absolute below 1)."""
+        return parity["export_parity_max_rel_diff"] <= tolerance
+
+
+def _last_windows(groups: np.ndarray, count: int) -> list[int]:
+    """The index of the last window of each of the first `count` series."""
+    last: dict[str, int] = {}
+    for index, series in enumerate(groups):
+        last[series] = index
+    return list(last.values())[:count]
+
+
+def _step_table(by_step: dict[str, dict[str, np.ndarray]]) -> str:
+    """CSV: one row per horizon step, the MAE and MASE of each forecaster."""
+    names = list(by_step)
+    header = ["step", *(f"{name.replace(' ', '_')}_{what}" for name in names for what in ("mae", "mase"))]
+    steps = len(next(iter(by_step.values()))["mae"])
+    rows = [",".join(header)]
+    for step in range(steps):
+        values = [f"{by_step[name][what][step]:.6g}" for name in names for what in ("mae", "mase")]
+        rows.append(",".join([str(step + 1), *values]))
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,77 @@
+"""Series through an export: a CSV of one series (one row per step, one column per value) in, answers out.
+
+A forecasting export takes `history` [batch, steps, values] of a fixed number
+of steps: the CSV's last that many rows are sent (fewer is an error naming
+both numbers). A sequence-classification export takes `series` [batch, steps,
+values]: a shorter series is padded with NaN (the padding the model masks), a
+longer one is an error.
+
+Example:
+    >>> predict_series("serving/models/demand", "series.csv")   # doctest: +SKIP
+    [{'step': 1, 'forecast': '12.5'}, {'step': 2, 'forecast': '13.1'}]
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import numpy as np
+
+from serving.client import latest_version_dir, summarize_outputs
+from serving.loading import load_export
+
+SIGNATURE = "serving_default"
+
+
+def read_series_csv(path: str | os.PathLike) -> np.ndarray:
+    """float32 [steps, values] from a CSV with a header row; a cell that is not a number is an error naming it."""
+    with Path(path).open(newline="", encoding="utf-8") as file:
+        rows = list(csv.reader(file))
+    if len(rows) < 2:
+        raise ValueError(f"{path}: expected a header row and at least one row of values")
+    values = np.empty((len(rows) - 1, len(rows[0])), "float32")
+    for number, row in enumerate(rows[1:], start=2):
+        if len(row) != len(rows[0]):
+            raise ValueError(f"{path} row {number}: {len(row)} values, the header names {len(rows[0])}")
+        for column, cell in enumerate(row):
+            try:
+                values[number - 2, column] = float(cell)
+            except ValueError:
+                raise ValueError(f"{path} row {number}, column {rows[0][column]!r}: {cell!r} is not a number") from None
+    return values
+
+
+def _fitted(values: np.ndarray, steps: int | None, name: str, path) -> np.ndarray:
+    """`values` cut (forecast history: its last `steps` rows) or NaN-padded (a series to classify) to `steps`."""
+    if steps is None or len(values) == steps:
+        return values
+    if name == "history" and len(values) > steps:
+        return values[-steps:]
+    if name != "history" and len(values) < steps:
+        return np.concatenate([values, np.full((steps - len(values), values.shape[1]), np.nan, "float32")])
+    raise ValueError(f"{path}: the export's {name!r} takes {steps} steps, the file has {len(values)}")
+
+
+def predict_series(export_dir: str | os.PathLike, csv_path: str | os.PathLike) -> list[dict]:
+    """The export's answer for the series in `csv_path`: one row per forecast step, or one summary row."""
+    import tensorflow as tf
+
+    serve = load_export(latest_version_dir(export_dir)).signatures[SIGNATURE]
+    (name, spec), = serve.structured_input_signature[1].items()
+    steps, width = spec.shape[1], spec.shape[2]
+    values = read_series_csv(csv_path)
+    if width is not None and values.shape[1] != width:
+        raise ValueError(f"{csv_path}: the export's {name!r} takes {width} values per step, the file has "
+                         f"{values.shape[1]}")
+    outputs = {k: v.numpy() for k, v in serve(**{name: tf.constant(_fitted(values, steps, name, csv_path)[None])}).items()}
+    if "forecast" not in outputs:
+        return [summarize_outputs(outputs, 0)]
+    rows = []
+    for step, value in enumerate(outputs["forecast"][0], start=1):
+        row = {"step": step, "forecast": f"{value:.6g}"}
+        if "quantiles" in outputs:
+            row["quantiles"] = " ".join(f"{q:.4g}" for q in outputs["quantiles"][0, step - 1])
+        rows.append(row)
+    return rows
