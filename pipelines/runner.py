@@ -92,6 +92,8 @@ def run(spec: Spec | str | Path | dict, *, overrides: list[str] = (), resume: bo
     the run a child of that MLflow run (a sweep's trial); `tags` are set on the run when it is created.
     `source` is the spec's file (given a path, that path), the run's source in MLflow, with its git commit.
     `profile` records a TensorFlow profile of training steps 2-6 into the run's `profile/` artifacts.
+    With `data.split.backtest` (and no `fold` set) it runs every fold under a parent run instead
+    (`pipelines.backtest`) and returns the last fold's result with the backtest's metrics.
     Each phase's seconds (`pipelines.timings`) go to `result.timings` and, also when the run fails,
     to the `time_<phase>_s` metrics; `timings` is a clock started earlier (`kpipe run`: at the process
     start), else it starts here.
@@ -99,6 +101,14 @@ def run(spec: Spec | str | Path | dict, *, overrides: list[str] = (), resume: bo
     timings = timings if timings is not None else Timings()
     source = source if source is not None or not isinstance(spec, (str, Path)) else spec
     spec = spec if isinstance(spec, Spec) else load_spec(spec, overrides)
+    folds = spec.data.split.backtest
+    if folds is not None and folds.fold is None:  # every fold, each a child run (pipelines/backtest.py)
+        from pipelines.backtest import backtest
+
+        if resume:
+            raise ResumeError("--resume continues one run; rerun the unfinished fold with "
+                              "--set data.split.backtest.fold=K --resume")
+        return backtest(spec, run, callbacks=callbacks, profile=profile, timings=timings, source=source)
 
     from pipelines.strategy import worker_role
     from pipelines.tracking import Tracker, resolve_tracking_uri

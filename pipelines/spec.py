@@ -29,6 +29,22 @@ from pipelines.gates import parse_gate
 SPEC_VERSION = 1
 
 
+class BacktestSpec(Options):
+    """Rolling-origin backtest (time-series tasks): the run repeated with the series cut short, one test span at a time."""
+
+    folds: int = Field(ge=2, le=20, description="Runs, each a child run of one parent: fold k drops the last "
+                                                "(folds - 1 - k) test spans of every series; the last fold sees all.")
+    fold: Optional[NonNegativeInt] = Field(
+        None, description="Set by `kpipe run` on each fold's run (the logged spec says which); leave it unset to "
+                          "run every fold, or set it to rerun one.")
+
+    @model_validator(mode="after")
+    def _fold_in_range(self):
+        if self.fold is not None and self.fold >= self.folds:
+            raise ValueError(f"fold must be below folds ({self.folds}), got {self.fold}")
+        return self
+
+
 class SplitSpec(Options):
     """Deterministic, seeded train/validation/test split."""
 
@@ -42,6 +58,10 @@ class SplitSpec(Options):
     test_steps: Optional[PositiveInt] = Field(
         None, description="Time-series tasks: the test span is the last N steps of each series (instead of the "
                           "`test` share)."
+    )
+    backtest: Optional[BacktestSpec] = Field(
+        None, description="Time-series tasks: a rolling-origin backtest over `folds` test spans (each logged, "
+                          "with their mean and spread on the parent run); only the last fold exports."
     )
 
     @model_validator(mode="after")

@@ -146,10 +146,9 @@ class Task:
             raise ValueError(f"training.class_weight: task {spec.task} has no classes to weight; "
                              f"remove it (or set auto or none)")
         split = spec.data.split
-        for key in ("validation_steps", "test_steps"):
+        for key in ("validation_steps", "test_steps", "backtest"):
             if getattr(split, key) is not None and not cls.splits_by_time:
-                raise ValueError(f"data.split.{key}: task {spec.task} does not split by time; use "
-                                 f"{key.removesuffix('_steps')} (a share of the examples)")
+                raise ValueError(f"data.split.{key}: task {spec.task} does not split by time; remove it")
         for index, item in enumerate(spec.stages):
             name, options = keyed(item)
             if getattr(options, "auto", False) and name not in cls.sized_stages:

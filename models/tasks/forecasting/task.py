@@ -24,6 +24,8 @@ when the model is better, for export gates), the plots and the export:
 
 Training windows lie entirely in the training span; an evaluation window's
 targets lie in its span and its history is the known past just before them.
+With `data.split.backtest: {folds: K}`, fold k first drops the last
+(K - 1 - k) test spans of every series (`pipelines/backtest.py` runs them).
 
 Example (YAML):
     task: forecasting
@@ -126,6 +128,11 @@ class Forecasting(Task):
 
         split, head = self.spec.data.split, self.head
         spans = time_split(examples, split.validation_steps or split.validation, split.test_steps or split.test)
+        if split.backtest is not None and split.backtest.fold is not None:
+            examples = _earlier(examples, (split.backtest.folds - 1 - split.backtest.fold) * (spans.lengths -
+                                                                                                spans.test_start))
+            spans = time_split(examples, split.validation_steps or split.validation,
+                               split.test_steps or split.test)
         training = [values[:end, 0] for values, end in zip(examples.inputs, spans.validation_start)]
         shortest = min(len(values) for values in training)
         self.season = head.season if head.season != "auto" else seasonal_period(
@@ -289,6 +296,22 @@ class Forecasting(Task):
     def parity_ok(self, parity: dict[str, float], tolerance: float) -> bool:
         """Every forecast within `tolerance`, relative to its size (absolute below 1)."""
         return parity["export_parity_max_rel_diff"] <= tolerance
+
+
+def _earlier(examples, dropped: np.ndarray):
+    """The series without their last `dropped[s]` steps (a backtest fold's origin); too short is an error."""
+    import dataclasses
+
+    kept = [len(values) - int(n) for values, n in zip(examples.inputs, dropped)]
+    if min(kept) < 2:
+        raise ValueError("data.split.backtest: the folds cut a series to nothing; use fewer folds or shorter spans")
+    values = np.empty(len(kept), dtype=object)
+    values[:] = [v[:k] for v, k in zip(examples.inputs, kept)]
+    times = None
+    if examples.timestamps is not None:
+        times = np.empty(len(kept), dtype=object)
+        times[:] = [t[:k] for t, k in zip(examples.timestamps, kept)]
+    return dataclasses.replace(examples, inputs=values, timestamps=times)
 
 
 def _last_windows(groups: np.ndarray, count: int) -> list[int]:
