@@ -30,6 +30,9 @@ bench: install
 quality: install
 	$(PY) -m pip install --quiet -e ".[quality]"
 	$(PY) -m benchmarks.tabular_quality --seeds 42 7 1
+	$(PY) -m benchmarks.quality --seeds 42 7
+	$(PY) -m benchmarks.forecast_quality
+	$(PY) -m benchmarks.vision_quality
 
 clean:
 	rm -rf .kpipe .pytest_cache .hypothesis
