@@ -109,7 +109,8 @@ class Examples:
             exactly the keys of `inputs`; for `series`, the role of each value
             {name: "target" | "covariate"}, in order; else None.
         timestamps: For `series`, an object array (S,) of datetime64 arrays,
-            one time per step; None for plain steps or other kinds.
+            one time per step; for `windows`, datetime64 (N, L), the times
+            of each history's steps; None for plain steps or other kinds.
         groups: For `windows`, the series id (N,) each window was cut from.
         file_digests: The sha256 digest of the bytes of files the source read
             at load, by path (as in `inputs`), so that the data fingerprint

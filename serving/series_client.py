@@ -2,7 +2,8 @@
 
 A forecasting export takes `history` [batch, steps, values] of a fixed number
 of steps: the CSV's last that many rows are sent (fewer is an error naming
-both numbers). A sequence-classification export takes `series` [batch, steps,
+both numbers); one with calendar features also takes `timestamps`, read from
+the CSV's first column when it is named `timestamp` (ISO times). A sequence-classification export takes `series` [batch, steps,
 values]: a shorter series is padded with NaN (the padding the model masks), a
 longer one is an error.
 
@@ -25,12 +26,20 @@ from serving.loading import load_export
 SIGNATURE = "serving_default"
 
 
-def read_series_csv(path: str | os.PathLike) -> np.ndarray:
-    """float32 [steps, values] from a CSV with a header row; a cell that is not a number is an error naming it."""
+def read_series_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None]:
+    """float32 [steps, values] from a CSV with a header row, and the int64 seconds since 1970 of a first
+    `timestamp` column (ISO times) when there is one, else None; a bad cell is an error naming it."""
     with Path(path).open(newline="", encoding="utf-8") as file:
         rows = list(csv.reader(file))
     if len(rows) < 2:
         raise ValueError(f"{path}: expected a header row and at least one row of values")
+    seconds = None
+    if rows[0][0] == "timestamp":
+        try:
+            seconds = np.array([row[0] for row in rows[1:]], "datetime64[s]").astype("int64")
+        except ValueError as error:
+            raise ValueError(f"{path}: the timestamp column holds a value that is not an ISO time ({error})") from None
+        rows = [row[1:] for row in rows]
     values = np.empty((len(rows) - 1, len(rows[0])), "float32")
     for number, row in enumerate(rows[1:], start=2):
         if len(row) != len(rows[0]):
@@ -40,7 +49,7 @@ def read_series_csv(path: str | os.PathLike) -> np.ndarray:
                 values[number - 2, column] = float(cell)
             except ValueError:
                 raise ValueError(f"{path} row {number}, column {rows[0][column]!r}: {cell!r} is not a number") from None
-    return values
+    return values, seconds
 
 
 def _fitted(values: np.ndarray, steps: int | None, name: str, path) -> np.ndarray:
@@ -59,13 +68,20 @@ def predict_series(export_dir: str | os.PathLike, csv_path: str | os.PathLike) -
     import tensorflow as tf
 
     serve = load_export(latest_version_dir(export_dir)).signatures[SIGNATURE]
-    (name, spec), = serve.structured_input_signature[1].items()
-    steps, width = spec.shape[1], spec.shape[2]
-    values = read_series_csv(csv_path)
+    inputs = dict(serve.structured_input_signature[1])
+    name = next(key for key in inputs if key != "timestamps")
+    steps, width = inputs[name].shape[1], inputs[name].shape[2]
+    values, seconds = read_series_csv(csv_path)
     if width is not None and values.shape[1] != width:
         raise ValueError(f"{csv_path}: the export's {name!r} takes {width} values per step, the file has "
                          f"{values.shape[1]}")
-    outputs = {k: v.numpy() for k, v in serve(**{name: tf.constant(_fitted(values, steps, name, csv_path)[None])}).items()}
+    request = {name: tf.constant(_fitted(values, steps, name, csv_path)[None])}
+    if "timestamps" in inputs:
+        if seconds is None:
+            raise ValueError(f"{csv_path}: the export takes the time of each step: add a first column named "
+                             f"timestamp (ISO times)")
+        request["timestamps"] = tf.constant(seconds[-steps:][None])
+    outputs = {k: v.numpy() for k, v in serve(**request).items()}
     if "forecast" not in outputs:
         return [summarize_outputs(outputs, 0)]
     rows = []

@@ -6,7 +6,8 @@ max(start[s], history) to end[s] - horizon in steps of `stride`:
 - the targets are value 0 (the target) of steps [t, t + horizon), all inside
   the span [start[s], end[s]);
 - the history is every value (target and covariates) of steps
-  [t - history, t), the steps just before the targets.
+  [t - history, t), the steps just before the targets; with timestamps, the
+  windows' `timestamps` (N, history) are the times of those steps.
 
 No value at or after end[s] enters a window, so windows never straddle a
 split boundary forward. Used with `data.series.split.TimeSplit.span`:
@@ -70,8 +71,10 @@ inside [0, 6), so the span must end at step 7 or later; the series has 6 steps
     lengths = np.array([len(values) for values in examples.inputs], dtype="int64")
     starts = _per_series(0 if start is None else start, count, "start")
     ends = lengths if end is None else _per_series(end, count, "end")
-    inputs, labels, groups = [], [], []
-    for values, series_id, length, first, stop in zip(examples.inputs, examples.labels, lengths, starts, ends):
+    inputs, labels, groups, times = [], [], [], []
+    stamps = examples.timestamps if examples.timestamps is not None else [None] * count
+    for values, series_id, length, first, stop, stamp in zip(examples.inputs, examples.labels, lengths, starts, ends,
+                                                             stamps):
         if not 0 <= first <= stop <= length:
             raise ValueError(f"series {series_id!r}: the span [{first}, {stop}) must lie within its {length} steps")
         targets = np.arange(max(first, history), stop - horizon + 1, stride)
@@ -85,11 +88,14 @@ inside [0, 6), so the span must end at step 7 or later; the series has 6 steps
         inputs.append(cuts[:, :, :history].transpose(0, 2, 1))
         labels.append(cuts[:, 0, history:])
         groups += [series_id] * len(targets)
+        if stamp is not None:
+            times.append(np.asarray(stamp)[(targets - history)[:, None] + np.arange(history)])
     width = examples.inputs[0].shape[1] if count else 0
     return Examples(
         np.concatenate(inputs) if inputs else np.zeros((0, history, width), "float32"),
         np.concatenate(labels) if labels else np.zeros((0, horizon), "float32"),
         kind="windows", groups=np.array(groups, dtype=object), columns=examples.columns, origin=examples.origin,
+        timestamps=np.concatenate(times) if times else None,
     )
 
 

@@ -57,24 +57,31 @@ def test_the_export_answers_forecasts_and_quantiles_and_refuses_bad_histories(de
     history = serve.structured_input_signature[1]["history"]
     steps, values = history.shape[1], history.shape[2]
     assert values == 2  # demand, then temperature
+    assert serve.structured_input_signature[1]["timestamps"].dtype == tf.int64  # calendar features inside
     window = np.random.default_rng(0).normal(100, 5, (2, steps, values)).astype("float32")
-    answer = serve(history=tf.constant(window))
+    seconds = tf.constant(1_700_000_000 + 3600 * np.arange(steps)[None].repeat(2, 0), tf.int64)
+    answer = serve(history=tf.constant(window), timestamps=seconds)
+    later = serve(history=tf.constant(window), timestamps=seconds + 3 * 86400)  # other weekdays, same hours
+    assert not np.allclose(answer["forecast"], later["forecast"])
     assert answer["forecast"].shape == (2, 24) and answer["quantiles"].shape == (2, 24, 3)
     assert np.all(answer["quantiles"][..., 0] <= answer["quantiles"][..., 2] + 1e-3)
     window[0, 3, 0] = np.nan
     with pytest.raises(tf.errors.InvalidArgumentError, match="history must hold finite numbers"):
-        serve(history=tf.constant(window))
+        serve(history=tf.constant(window), timestamps=seconds)
     expected = f"history must be \\[batch, {steps} steps, 2 values per step \\(demand, temperature\\)\\]"
     with pytest.raises(tf.errors.InvalidArgumentError, match=expected):
-        serve(history=tf.zeros((1, steps + 1, values)))
+        serve(history=tf.zeros((1, steps + 1, values)), timestamps=tf.zeros((1, steps + 1), tf.int64))
     with pytest.raises((tf.errors.InvalidArgumentError, ValueError, TypeError)):
-        serve(history=tf.zeros((1, steps, values + 1)))
+        serve(history=tf.zeros((1, steps, values + 1)), timestamps=seconds[:1])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="timestamps must be"):
+        serve(history=tf.zeros((1, steps, values)), timestamps=seconds[:1, :-1])
 
 
 def test_kpipe_predict_prints_one_row_per_forecast_step(demand_run, tmp_path, capsys):
     serve = load_export(demand_run.export).signatures["serving_default"]
     steps = serve.structured_input_signature[1]["history"].shape[1]
-    rows = ["demand,temperature", *(f"{100 + i % 24},{10.5}" for i in range(steps + 5))]
+    rows = ["timestamp,demand,temperature",
+            *(f"2024-03-{1 + i // 24:02d}T{i % 24:02d}:00,{100 + i % 24},{10.5}" for i in range(steps + 5))]
     path = tmp_path / "history.csv"
     path.write_text("\n".join(rows) + "\n")
     capsys.readouterr()
@@ -82,6 +89,9 @@ def test_kpipe_predict_prints_one_row_per_forecast_step(demand_run, tmp_path, ca
     printed = capsys.readouterr().out
     assert "forecast" in printed and "quantiles" in printed
     assert sum(line.strip().startswith(("│ 24 ", "│  24 ", "| 24")) or " 24 │" in line for line in printed.splitlines())
-    path.write_text("demand,temperature\n1,2\n")
+    path.write_text("timestamp,demand,temperature\n2024-03-01T00:00,1,2\n")
     assert main(["predict", str(demand_run.export), "--series", str(path)]) != 0
     assert f"takes {steps} steps, the file has 1" in capsys.readouterr().err
+    path.write_text("\n".join(row.partition(",")[2] for row in rows) + "\n")
+    assert main(["predict", str(demand_run.export), "--series", str(path)]) != 0
+    assert "add a first column named timestamp" in capsys.readouterr().err

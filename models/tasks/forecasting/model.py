@@ -65,12 +65,33 @@ class TargetHistory(keras.layers.Layer):
         return windows[:, :, 0]
 
 
+@keras.saving.register_keras_serializable(package="kpipe")
+class CalendarColumns(keras.layers.Layer):
+    """[batch, time, values + calendar] -> (the values, the last `count` calendar columns)."""
+
+    def __init__(self, count: int, **kwargs):
+        super().__init__(**kwargs)
+        self.count = count
+
+    def call(self, windows):
+        return windows[:, :, :-self.count], windows[:, :, -self.count:]
+
+    def get_config(self):
+        return {**super().get_config(), "count": self.count}
+
+
 def build_forecaster(backbone, *, history: int, features: int, horizon: int, quantiles: int = 1,
-                     linear: bool = True, name: str = "forecaster"):
-    """A Keras model [batch, history, features] -> `forecast` [batch, horizon] (or [batch, horizon, quantiles])."""
+                     linear: bool = True, calendar: int = 0, name: str = "forecaster"):
+    """A Keras model [batch, history, features] -> `forecast` [batch, horizon] (or [batch, horizon, quantiles]).
+
+    The last `calendar` of the `features` are calendar columns (sin and cos, already in [-1, 1]): they reach
+    the backbone as they are, after the scaled values.
+    """
     inputs = keras.Input((history, features), name="history")
-    scaled, mean, deviation = WindowScaling(name="window_scaling")(inputs)
-    outputs = keras.layers.Dense(horizon * quantiles, dtype="float32", name="head")(backbone(scaled))
+    values, columns = CalendarColumns(calendar, name="calendar_columns")(inputs) if calendar else (inputs, None)
+    scaled, mean, deviation = WindowScaling(name="window_scaling")(values)
+    read = scaled if columns is None else keras.layers.Concatenate(name="with_calendar")([scaled, columns])
+    outputs = keras.layers.Dense(horizon * quantiles, dtype="float32", name="head")(backbone(read))
     if linear:
         target = TargetHistory(name="target_history")(scaled)
         outputs = keras.layers.Add(name="with_linear")(

@@ -17,7 +17,9 @@ when the model is better, for export gates), the plots and the export:
 - `serving_default(history: float32 [batch, history, values])` returns
   `forecast` [batch, horizon] in the target's units (and `quantiles`
   [batch, horizon, Q] with `quantiles`); the values of each step are the
-  target first, then the covariates, as the source names them. A history of
+  target first, then the covariates, as the source names them. With
+  `model.head.calendar` it also takes `timestamps` (int64 [batch, history],
+  seconds since 1970) and computes the calendar features inside the graph. A history of
   another length or width, or with NaN or infinity, is an InvalidArgument
   error that says what the input must be (TF Serving answers it as an error;
   nothing crashes).
@@ -72,6 +74,11 @@ class ForecastingHead(Options):
         None, description="Forecast these quantiles (pinball loss), e.g. [0.1, 0.5, 0.9]; the median is the "
                           "point forecast and the outer two give an interval whose coverage is measured.")
     linear: bool = Field(True, description="Add a linear map of the scaled target history to the forecast.")
+    calendar: list[Literal["hour", "day_of_week", "year"]] = Field(
+        default_factory=list,
+        description="Calendar features of each history step, from the timestamps (sin and cos of the hour of "
+                    "the day, the day of the week, the position in the year); the export then takes `timestamps` "
+                    "(int64 seconds since 1970 of each history step) and computes them inside.")
 
     @field_validator("quantiles")
     @classmethod
@@ -118,6 +125,9 @@ class Forecasting(Task):
             raise ValueError(f"task forecasting needs whole series (a time_series or statsmodels source); "
                              f"data.source gives {examples.kind}")
         self.columns = list(examples.columns or {"target": "target"})
+        if self.head.calendar and examples.timestamps is None:
+            raise ValueError("model.head.calendar: the series have no timestamps; give the source a "
+                             "timestamp_column, or remove calendar")
 
     def split(self, examples, seed: int) -> tuple:
         """Training, validation and test windows, cut from the spans of each series (seed unused: time decides)."""
@@ -147,6 +157,7 @@ class Forecasting(Task):
                                  f"model.head.horizon")
         self.scales = {series: naive_scale(values, self.season) for series, values in zip(examples.labels, training)}
         lengths = np.array([len(values) for values in examples.inputs])
+        examples = _with_calendar(examples, head.calendar)
         cut = dict(history=self.history, horizon=head.horizon)
         return (windows(examples, stride=head.stride, start=np.full(len(lengths), self.history),
                         end=spans.validation_start, **cut),
@@ -182,7 +193,7 @@ class Forecasting(Task):
         history, features = input_shape
         return build_forecaster(backbone, history=history, features=features, horizon=self.head.horizon,
                                 quantiles=len(self.head.quantiles or [0.5]), linear=self.head.linear,
-                                name=self.spec.name.replace("-", "_"))
+                                calendar=2 * len(self.head.calendar), name=self.spec.name.replace("-", "_"))
 
     def compile_options(self) -> dict:
         """Absolute error (or pinball) weighted per window; `mase` per epoch: that weighted error of the point forecast."""
@@ -250,41 +261,68 @@ class Forecasting(Task):
     # Export -----------------------------------------------------------------------------------
 
     def export_endpoints(self, model, datasets) -> tuple[list, dict]:
-        """`serving_default(history)` -> `forecast` (and `quantiles`), NaN or infinity refused."""
+        """`serving_default(history[, timestamps])` -> `forecast` (and `quantiles`); bad shapes or NaN refused."""
         import tensorflow as tf
 
-        quantiles = self.head.quantiles
-        steps, values = datasets.model_input_shape
-        shape = (f"history must be [batch, {steps} steps, {values} values per step ({', '.join(self.columns)})]"
-                 if len(self.columns) == values else f"history must be [batch, {steps} steps, {values} values]")
+        from models.tasks.forecasting.calendar import calendar_features
 
-        def serve(history):
-            with tf.control_dependencies([tf.debugging.assert_equal(tf.shape(history)[1:], [steps, values],
-                                                                    message=shape)]):
+        quantiles, parts = self.head.quantiles, self.head.calendar
+        steps, width = datasets.model_input_shape
+        values = width - 2 * len(parts)
+        names = f" ({', '.join(self.columns)})" if len(self.columns) == values else ""
+        shape = f"history must be [batch, {steps} steps, {values} values per step{names}]"
+
+        def answer(history, columns=None):
+            checks = [tf.debugging.assert_equal(tf.shape(history)[1:], [steps, values], message=shape)]
+            if columns is not None:
+                checks.append(tf.debugging.assert_equal(
+                    tf.shape(columns), tf.shape(history)[:2],
+                    message=f"timestamps must be [batch, {steps}]: the seconds since 1970 of each history step"))
+            with tf.control_dependencies(checks):
                 checked = tf.debugging.assert_all_finite(history, "history must hold finite numbers (no NaN or inf)")
+            if columns is not None:
+                checked = tf.concat([checked, calendar_features(columns, parts)], axis=-1)
             answers = model(checked, training=False)
             if quantiles is None:
                 return {"forecast": answers}
             return {"forecast": answers[..., quantiles.index(0.5)], "quantiles": answers}
 
-        spec = [tf.TensorSpec([None, *datasets.model_input_shape], tf.float32, name=self.input_name)]
-        return [model], {"serving_default": (serve, spec)}
+        history = tf.TensorSpec([None, steps, values], tf.float32, name=self.input_name)
+        if not parts:
+            return [model], {"serving_default": (answer, [history])}
+        seconds = tf.TensorSpec([None, steps], tf.int64, name="timestamps")
+        return [model], {"serving_default": (answer, [history, seconds])}
 
     def serving_requests(self, examples, indices) -> list[dict]:
-        """One request per window: its history [1, history, values]."""
-        return [{self.input_name: np.asarray(examples.inputs[i:i + 1], "float32")} for i in indices]
+        """One request per window: its history [1, history, values] (and `timestamps` with calendar features)."""
+        from models.tasks.forecasting.calendar import epoch_seconds
+
+        values = examples.inputs.shape[-1] - 2 * len(self.head.calendar)
+        requests = [{self.input_name: np.asarray(examples.inputs[i:i + 1, :, :values], "float32")} for i in indices]
+        if self.head.calendar:
+            for request, i in zip(requests, indices):
+                request["timestamps"] = epoch_seconds(examples.timestamps[i:i + 1])
+        return requests
 
     def predict_arguments(self, request: dict, folder) -> list[str]:
-        """`kpipe predict --series` with a CSV of the request's history, one row per step."""
+        """`kpipe predict --series` with a CSV of the request's history, one row per step (times first)."""
         from models.tasks.series_csv import write_series_csv
 
         history = request[self.input_name][0]
-        names = self.columns if len(self.columns) == history.shape[-1] else [f"value_{i}" for i in range(history.shape[-1])]
-        return ["--series", str(write_series_csv(history, names, folder))]
+        width = history.shape[-1]
+        names = self.columns if len(self.columns) == width else [f"value_{i}" for i in range(width)]
+        times = request["timestamps"][0] if "timestamps" in request else None
+        return ["--series", str(write_series_csv(history, names, folder, times))]
 
     def reference(self, model, datasets, requests) -> np.ndarray:
-        """The Keras model's point forecasts for the same histories."""
-        answers = self.forecast(model, np.concatenate([r[self.input_name] for r in requests]))
+        """The Keras model's point forecasts for the same histories (and their calendar features)."""
+        from models.tasks.forecasting.calendar import calendar_features
+
+        history = np.concatenate([r[self.input_name] for r in requests])
+        if self.head.calendar:
+            seconds = np.concatenate([r["timestamps"] for r in requests])
+            history = np.concatenate([history, calendar_features(seconds, self.head.calendar).numpy()], axis=-1)
+        answers = self.forecast(model, history)
         return answers if self.head.quantiles is None else answers[..., self.head.quantiles.index(0.5)]
 
     def parity(self, served: dict, reference: np.ndarray) -> dict[str, float]:
@@ -296,6 +334,21 @@ class Forecasting(Task):
     def parity_ok(self, parity: dict[str, float], tolerance: float) -> bool:
         """Every forecast within `tolerance`, relative to its size (absolute below 1)."""
         return parity["export_parity_max_rel_diff"] <= tolerance
+
+
+def _with_calendar(examples, parts):
+    """The series with the calendar features of their timestamps appended to each step's values."""
+    import dataclasses
+
+    from models.tasks.forecasting.calendar import calendar_features, epoch_seconds, feature_names
+
+    if not parts:
+        return examples
+    values = np.empty(len(examples.inputs), dtype=object)
+    values[:] = [np.concatenate([v, calendar_features(epoch_seconds(t)[None], parts).numpy()[0]], axis=-1)
+                 for v, t in zip(examples.inputs, examples.timestamps)]
+    columns = {**examples.columns, **{name: "calendar" for name in feature_names(parts)}}
+    return dataclasses.replace(examples, inputs=values, columns=columns)
 
 
 def _earlier(examples, dropped: np.ndarray):
