@@ -10,6 +10,7 @@ booleans, and tables with extra, missing or wrong-typed columns.
 from __future__ import annotations
 
 import copy
+import csv
 import math
 import random
 import time
@@ -252,7 +253,7 @@ def random_rows(inputs: dict, rng: random.Random, rows: int = ROWS) -> dict[str,
     import tensorflow as tf
 
     batch = {}
-    for name, spec in inputs.items():
+    for name, spec in sorted(inputs.items()):  # one order, so one seed gives the same rows
         numeric = spec.dtype == tf.float32
         cells = [random_cell(rng, numeric) for _ in range(rows)]
         batch[name] = np.array(cells, "float32") if numeric else np.array(cells, object)
@@ -376,7 +377,8 @@ def test_export_answers_or_refuses_every_row(tiny_exports, tmp_path):
     # Through a CSV: notes name the extra and missing columns, and every row answers.
     csv_path = tmp_path / "rows.csv"
     frame = frames["extra columns"].drop(columns=names[:2])
-    frame.to_csv(csv_path, index=False)
+    # Quoted: pandas writes a lone \r in a cell unquoted, which any reader takes for a line break.
+    frame.to_csv(csv_path, index=False, quoting=csv.QUOTE_ALL)
     notes = []
     results = predict_rows(tiny_exports["customers"], csv_path, note=notes.append)
     missing, ignored = column_mismatch(inputs, frame.columns)
