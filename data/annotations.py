@@ -1,8 +1,8 @@
 """Reading helpers shared by the annotated-image sources (coco, voc, yolo, mask_folder).
 
 A detection source parses its annotation files into one `ImageRecord` per
-image, then `detection_examples` reads every image once (size and full
-decode, in threads), checks the boxes against the real image size and builds
+image, then `detection_examples` reads every image once (size, full decode
+and digest, in threads), checks the boxes against the real image size and builds
 the `detection` Examples. A record with any problem is one bad record under
 `on_bad_record`: an error naming the file, or under skip the whole image is
 dropped and counted.
@@ -88,29 +88,38 @@ def decode_mask_file(path):
     return mask
 
 
-def image_size(path: str) -> tuple[tuple[int, int] | None, str | None]:
-    """((height, width), None) of a readable image TensorFlow can decode, else (None, why not).
+def image_size(path: str) -> tuple[tuple[int, int] | None, str | None, bytes]:
+    """((height, width), None, sha256 of its bytes) of a readable image TensorFlow can decode, else (None, why, b"").
 
-    The image is fully decoded once, so a truncated file is caught at load.
+    The file is read once: its bytes are fully decoded (a truncated file is
+    caught at load), measured and hashed, so the data fingerprint need not
+    read it again (`Examples.file_digests`).
 
     Example:
         >>> image_size("/no/such.png")
-        (None, 'no such image file')
+        (None, 'no such image file', b'')
     """
+    import hashlib
+    import io
     import os
 
     from PIL import Image
 
-    from data.sources.image_folder import _problem
+    from data.sources.image_folder import _bytes_problem
 
     if not os.path.isfile(path):
-        return None, "no such image file"
-    problem = _problem(path)
+        return None, "no such image file", b""
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+    except OSError as error:
+        return None, str(error) or type(error).__name__, b""
+    problem = _bytes_problem(data)
     if problem is not None:
-        return None, problem
-    with Image.open(path) as image:
+        return None, problem, b""
+    with Image.open(io.BytesIO(data)) as image:
         width, height = image.size
-    return (height, width), None
+    return (height, width), None, hashlib.sha256(data).digest()
 
 
 def parallel(function, items: list) -> list:
@@ -183,9 +192,10 @@ def files_by_stem(folder: str, extensions: list[str]) -> tuple[dict[str, str], l
 def detection_examples(records: list[ImageRecord], class_names: list[str], bad, origin: str):
     """`detection` Examples of the good records; each bad one goes to `bad` (a BadRecords).
 
-    Reads every image once (in threads) for its size and to catch corrupt
-    files, checks the stated size, turns YOLO fractions into pixels, checks
-    every box and clamps the ones within `TOLERANCE` of the edge.
+    Reads every image once (in threads) for its size, its digest (kept in
+    `file_digests` for the fingerprint) and to catch corrupt files, checks the
+    stated size, turns YOLO fractions into pixels, checks every box and clamps
+    the ones within `TOLERANCE` of the edge.
 
     Example:
         >>> examples = detection_examples(records, ["cat", "dog"], BadRecords("skip"), "voc:/data")  # doctest: +SKIP
@@ -203,7 +213,7 @@ def detection_examples(records: list[ImageRecord], class_names: list[str], bad, 
         if record.problem is not None:
             bad(*record.problem)
             continue
-        size, problem = sizes[record.image]
+        size, problem, _ = sizes[record.image]
         if problem is not None:
             bad(record.where, problem)
             continue
@@ -231,5 +241,5 @@ def detection_examples(records: list[ImageRecord], class_names: list[str], bad, 
     return Examples(
         np.array(paths, dtype=str), labels, list(class_names), decode=decode_image_file, skipped=bad.count,
         origin=origin, skipped_records=bad.records, kind="detection",
-        image_sizes=np.array(image_sizes, dtype="int64"),
+        image_sizes=np.array(image_sizes, dtype="int64"), file_digests={path: sizes[path][2] for path in paths},
     )

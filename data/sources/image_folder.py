@@ -148,11 +148,6 @@ def _read(path: str) -> tuple[str | None, bytes]:
     return _bytes_problem(data), hashlib.sha256(data).digest()
 
 
-def _problem(path: str) -> str | None:
-    """Why the image at `path` cannot be used, or None (`_read` without the digest; `data.annotations` uses it)."""
-    return _read(path)[0]
-
-
 def _bytes_problem(data: bytes) -> str | None:
     """Why the image file holding `data` cannot be used, or None when PIL decodes it fully in a format TF reads."""
     import io

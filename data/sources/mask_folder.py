@@ -107,8 +107,9 @@ def load_mask_folder(options: MaskFolderOptions, *, on_bad_record: str = "error"
     mask_infos = parallel(_mask_ids, [mask for _, mask in pairs])
 
     limit = len(options.class_names) if options.class_names is not None else None
-    kept, sizes, largest = [], [], -1
-    for (image, mask), (size, problem), (mask_size, ids, mask_problem) in zip(pairs, image_infos, mask_infos):
+    kept, sizes, digests, largest = [], [], {}, -1
+    for (image, mask), (size, problem, image_digest), (mask_size, ids, mask_problem, mask_digest) in zip(
+            pairs, image_infos, mask_infos):
         if problem is not None:
             bad(image, problem)
             continue
@@ -125,6 +126,7 @@ def load_mask_folder(options: MaskFolderOptions, *, on_bad_record: str = "error"
         largest = max([largest, *ids])
         kept.append((image, mask))
         sizes.append(size)
+        digests.update({image: image_digest, mask: mask_digest})
     if not kept:
         raise ValueError(f"mask_folder: no usable image and mask pairs in {images} and {masks} ({bad.count} bad records)")
     class_names = list(options.class_names) if limit is not None else [f"class_{i}" for i in range(max(largest, 0) + 1)]
@@ -132,30 +134,36 @@ def load_mask_folder(options: MaskFolderOptions, *, on_bad_record: str = "error"
         np.array([image for image, _ in kept], dtype=str), [mask for _, mask in kept], class_names,
         decode=decode_image_file, skipped=bad.count, origin=f"mask_folder:{images}", skipped_records=bad.records,
         kind="segmentation", image_sizes=np.array(sizes, dtype="int64"), decode_label=decode_mask_file,
-        ignore_index=options.ignore_index,
+        ignore_index=options.ignore_index, file_digests=digests,
     )
 
 
-def _mask_ids(path: str) -> tuple[tuple[int, int] | None, list[int], str | None]:
-    """((height, width), sorted class ids, None) of a readable 8-bit grayscale PNG mask, else (None, [], why not)."""
+def _mask_ids(path: str) -> tuple[tuple[int, int] | None, list[int], str | None, bytes]:
+    """((height, width), sorted class ids, None, sha256 of its bytes) of a readable 8-bit grayscale PNG mask,
+    else (None, [], why not, b""); the file is read once."""
+    import hashlib
+    import io
+
     import numpy as np
     from PIL import Image
 
     try:
-        with Image.open(path) as mask:
+        with open(path, "rb") as file:
+            data = file.read()
+        with Image.open(io.BytesIO(data)) as mask:
             mask.load()
             kind, mode = mask.format, mask.mode
             pixels = np.asarray(mask) if mode == "L" else None
             width, height = mask.size
     except Exception as error:  # noqa: BLE001  (PIL raises OSError, SyntaxError, ValueError, ... on bad data)
-        return None, [], f"cannot read the mask: {error or type(error).__name__}"
+        return None, [], f"cannot read the mask: {error or type(error).__name__}", b""
     if kind != "PNG":
-        return None, [], f"the mask is a {kind} file; masks are PNGs"
+        return None, [], f"the mask is a {kind} file; masks are PNGs", b""
     if mode == "P":
         return None, [], (
             "palette PNG mask: TensorFlow decodes it to colors, not class ids; "
             "save it as 8-bit grayscale (Image.fromarray(np.asarray(mask)).save(path))"
-        )
+        ), b""
     if mode != "L":
-        return None, [], f"the mask is a {mode} image; masks are 8-bit grayscale PNGs (mode L) of class ids"
-    return (height, width), np.unique(pixels).tolist(), None
+        return None, [], f"the mask is a {mode} image; masks are 8-bit grayscale PNGs (mode L) of class ids", b""
+    return (height, width), np.unique(pixels).tolist(), None, hashlib.sha256(data).digest()

@@ -84,3 +84,26 @@ def test_image_folder_reads_each_file_once_load_and_fingerprint_together(tmp_pat
     examples = load_image_folder(ImageFolderOptions(path=str(root), image_size=[4, 4]))
     fingerprint(examples)
     assert sorted(opened) == sorted(examples.inputs.tolist())  # each image once, by the source
+
+
+def test_detection_sources_read_each_image_once_and_record_its_digest(tmp_path, monkeypatch):
+    import builtins
+    import dataclasses
+
+    from data.sources.coco import CocoOptions, load_coco
+    from data.synthetic.shapes import write_shapes
+
+    shapes = write_shapes(str(tmp_path / "shapes"), count=6, formats=["coco"])
+    opened, real_open = [], builtins.open
+
+    def counting_open(file, *args, **kwargs):
+        if str(file).endswith(".png"):
+            opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", counting_open)
+    examples = load_coco(CocoOptions(path=shapes.sources["coco"]["path"]))
+    recorded = fingerprint(examples)
+    assert sorted(opened) == sorted(examples.inputs.tolist())  # each image once, by the source
+    monkeypatch.setattr(builtins, "open", real_open)
+    assert fingerprint(dataclasses.replace(examples, file_digests=None)) == recorded  # the files' own digests
