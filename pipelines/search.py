@@ -25,7 +25,8 @@ from typing import Literal
 import yaml
 from pydantic import ValidationError
 
-from pipelines.spec import SearchParameter, Spec
+from pipelines.spec import Spec
+from pipelines.sweep_spec import SearchParameter
 
 Strategy = Literal["grid", "random", "bayesian", "hyperband"]
 ORACLES = ("random", "bayesian", "hyperband")

@@ -105,6 +105,28 @@ class ClassTask(Task):
             metrics.append(keras.metrics.F1Score(average="macro", name="f1_macro"))
         return metrics
 
+    def softmax_head(self, x):
+        """The head's hidden dense layers and dropout, then the float32 softmax `probabilities`, over `x`.
+
+        `x` is a pooled feature vector (one label per example) or per-token vectors (one tag per token).
+        """
+        import keras
+
+        for index, units in enumerate(self.head.hidden_units):
+            x = keras.layers.Dense(units, activation="relu", name=f"head_dense{index}")(x)
+        if self.head.dropout:
+            x = keras.layers.Dropout(self.head.dropout, name="head_dropout")(x)
+        return keras.layers.Dense(self.num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
+
+    def compile_options(self) -> dict:
+        """Loss ('auto': categorical cross-entropy on one-hot targets, with the head's label smoothing) and metrics."""
+        import keras
+
+        loss = self.spec.training.loss
+        if loss == "auto":
+            loss = keras.losses.CategoricalCrossentropy(label_smoothing=getattr(self.head, "label_smoothing", 0.0))
+        return {"loss": loss, "metrics": self.keras_metrics()}
+
     def parity(self, served: dict, reference: np.ndarray) -> dict[str, float]:
         """Largest |probability difference| and argmax agreement between the export and the Keras model."""
         probabilities = np.asarray(served["probabilities"])

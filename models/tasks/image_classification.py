@@ -61,21 +61,7 @@ class ImageClassification(ClassTask):
             pool = {"avg": keras.layers.GlobalAveragePooling2D, "max": keras.layers.GlobalMaxPooling2D,
                     "flatten": keras.layers.Flatten}[self.head.pooling]
             x = pool(name="pool")(x)
-        for index, units in enumerate(self.head.hidden_units):
-            x = keras.layers.Dense(units, activation="relu", name=f"head_dense{index}")(x)
-        if self.head.dropout:
-            x = keras.layers.Dropout(self.head.dropout, name="head_dropout")(x)
-        outputs = keras.layers.Dense(self.num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
-        return keras.Model(inputs, outputs, name=self.spec.name.replace("-", "_"))
-
-    def compile_options(self) -> dict:
-        """Loss ('auto': categorical cross-entropy with the head's label smoothing) and metrics."""
-        import keras
-
-        loss = self.spec.training.loss
-        if loss == "auto":
-            loss = keras.losses.CategoricalCrossentropy(label_smoothing=self.head.label_smoothing)
-        return {"loss": loss, "metrics": self.keras_metrics()}
+        return keras.Model(inputs, self.softmax_head(x), name=self.spec.name.replace("-", "_"))
 
     # Evaluation -------------------------------------------------------------------------------
 

@@ -113,12 +113,7 @@ class TokenClassification(ClassTask):
         import keras
 
         inputs = text_inputs(input_shape)
-        x = sequence_output(backbone, inputs)
-        for index, units in enumerate(self.head.hidden_units):
-            x = keras.layers.Dense(units, activation="relu", name=f"head_dense{index}")(x)
-        if self.head.dropout:
-            x = keras.layers.Dropout(self.head.dropout, name="head_dropout")(x)
-        outputs = keras.layers.Dense(self.num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
+        outputs = self.softmax_head(sequence_output(backbone, inputs))
         return keras.Model(inputs, outputs, name=self.spec.name.replace("-", "_"))
 
     def compile_options(self) -> dict:

@@ -20,7 +20,7 @@ from pipelines.search import (
     parse_range,
     trial_key,
 )
-from pipelines.spec import SearchParameter
+from pipelines.sweep_spec import SearchParameter
 from pipelines.spec_errors import SpecError
 from pipelines.spec_loading import load_spec
 from pipelines.sweep import objective
