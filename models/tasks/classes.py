@@ -105,6 +105,12 @@ class ClassTask(Task):
             metrics.append(keras.metrics.F1Score(average="macro", name="f1_macro"))
         return metrics
 
+    def targets(self):
+        """One-hot labels, as the default loss takes them (and so MixUp/CutMix can mix images' labels)."""
+        from data.dataset import one_hot_targets
+
+        return one_hot_targets(self.num_classes)
+
     def softmax_head(self, x):
         """The head's hidden dense layers and dropout, then the float32 softmax `probabilities`, over `x`.
 

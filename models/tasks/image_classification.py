@@ -43,12 +43,6 @@ class ImageClassification(ClassTask):
         if examples.num_classes < 2:
             raise ValueError(f"task image_classification needs at least 2 classes, got {examples.class_names}")
 
-    def targets(self):
-        """One-hot labels, so MixUp/CutMix can mix them."""
-        from data.dataset import one_hot_targets
-
-        return one_hot_targets(self.num_classes)
-
     # Model ------------------------------------------------------------------------------------
 
     def build_model(self, backbone, input_shape):

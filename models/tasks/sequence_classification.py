@@ -47,12 +47,6 @@ class SequenceClassification(ClassTask):
         if examples.num_classes < 2:
             raise ValueError(f"task sequence_classification needs at least 2 classes, got {examples.class_names}")
 
-    def targets(self):
-        """One-hot labels (label smoothing applies to them)."""
-        from data.dataset import one_hot_targets
-
-        return one_hot_targets(self.num_classes)
-
     # Model ------------------------------------------------------------------------------------
 
     def build_model(self, backbone, input_shape):
