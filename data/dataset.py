@@ -83,10 +83,14 @@ def _label_tensor(examples: Examples):
 def _decoded(examples: Examples) -> tf.data.Dataset:
     """(input, label) pairs: images (and masks) decoded, images and numbers as float32, text left as strings.
 
-    A table's input is a dict of its columns: float32 numbers (NaN: missing) and strings ("": missing).
+    A table's input is a dict of its columns: float32 numbers (NaN: missing) and strings ("": missing);
+    windows with a known future give {"history": [L, F], "future": [H, K]}.
     """
     if examples.kind == "columns":
         return tf.data.Dataset.from_tensor_slices((dict(examples.inputs), _label_tensor(examples)))
+    if examples.future is not None:
+        return tf.data.Dataset.from_tensor_slices(({"history": examples.inputs, "future": examples.future},
+                                                   examples.labels))
     ds = tf.data.Dataset.from_tensor_slices((examples.inputs, _label_tensor(examples)))
     if examples.decode_label is not None:
         ds = ds.map(lambda x, y: (x, examples.decode_label(y)), num_parallel_calls=AUTOTUNE)

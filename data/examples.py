@@ -22,10 +22,12 @@ Ten kinds of examples share one container (`Examples.kind`):
 - series: whole time series (forecasting): an object array (S,) of float32
   arrays [T_s, F], the target first, then covariates; labels an object array
   (S,) of series ids (str); `timestamps` an object array (S,) of datetime64
-  arrays [T_s] (or None: plain steps); `columns` {name: "target" | "covariate"}
-  names the F values in order.
+  arrays [T_s] (or None: plain steps); `columns` {name: "target" |
+  "covariate" | "known"} names the F values in order (the target first, the
+  values known in advance last).
 - windows: cuts of series: float32 histories (N, L, F), labels float32 (N, H),
-  the target's next H values; `groups` (N,) the series id of each window.
+  the target's next H values; `groups` (N,) the series id of each window;
+  `future` (N, H, K) the values known in advance at the H target steps.
 - sequences: one series per example (sequence classification): float32
   (N, T, F), the steps past an example's length NaN in every feature; labels
   (N,) class ids.
@@ -107,11 +109,14 @@ class Examples:
             that belong to no class and count in no loss or metric; else None.
         columns: For `columns`, the type of each column {name: type}, with
             exactly the keys of `inputs`; for `series`, the role of each value
-            {name: "target" | "covariate"}, in order; else None.
+            {name: "target" | "covariate" | "known"}, in order; else None.
         timestamps: For `series`, an object array (S,) of datetime64 arrays,
             one time per step; for `windows`, datetime64 (N, L), the times
             of each history's steps; None for plain steps or other kinds.
         groups: For `windows`, the series id (N,) each window was cut from.
+        future: For `windows`, float32 (N, H, K): the values known in advance
+            (columns "known" or "calendar") at each of the H target steps;
+            None when the series have none.
         file_digests: The sha256 digest of the bytes of files the source read
             at load, by path (as in `inputs`), so that the data fingerprint
             need not read them again; None, or a path left out, when the
@@ -136,6 +141,7 @@ class Examples:
     columns: dict[str, str] | None = None
     timestamps: np.ndarray | None = None
     groups: np.ndarray | None = None
+    future: np.ndarray | None = None
     file_digests: dict[str, bytes] | None = None
     assigned_split: np.ndarray | None = None
 
@@ -176,6 +182,11 @@ class Examples:
             if self.inputs.ndim != 3 or self.labels.ndim != 2:
                 raise ValueError(f"windows are histories (N, L, F) and targets (N, H), got {self.inputs.shape} "
                                  f"and {self.labels.shape}")
+            if self.future is not None:
+                self.future = np.asarray(self.future, dtype="float32")
+                if self.future.shape[:2] != self.labels.shape or self.future.ndim != 3:
+                    raise ValueError(f"the known future of windows is (N, H, K) with (N, H) {self.labels.shape}, "
+                                     f"got {self.future.shape}")
         elif self.kind == "tokens":
             self.labels = ragged(self.labels)
             for i, (sentence, tags) in enumerate(zip(self.inputs, self.labels)):
@@ -243,6 +254,7 @@ class Examples:
             file_digests=self.file_digests,
             timestamps=None if self.timestamps is None else self.timestamps[indices],
             groups=None if self.groups is None else self.groups[indices],
+            future=None if self.future is None else self.future[indices],
             assigned_split=None if self.assigned_split is None else self.assigned_split[indices],
         )
 

@@ -20,7 +20,8 @@ def seasonal_period(values, max_period: int) -> int | None:
     """The first significant autocorrelation peak at a lag in [2, max_period], or None when there is none.
 
     The series (1-D) is detrended by a least-squares line first. A lag k is a
-    peak when its autocorrelation is at least that of its neighbours; it is
+    peak when its autocorrelation is the highest of the lags within k/10 of it
+    (at least its two neighbours), so that a bump on the way up is no peak; it is
     significant when it exceeds twice the 95% bound 1.96 / sqrt(n) of white
     noise (which keeps chance peaks of noise out, over all the lags tried) and
     rises above the lowest autocorrelation at a smaller lag by as much (so that
@@ -41,11 +42,12 @@ def seasonal_period(values, max_period: int) -> int | None:
     energy = float(residual @ residual)
     if energy <= 1e-12 * n:
         return None
-    lags = min(max_period + 1, n - 1)
+    lags = min(max_period + max(1, max_period // 10), n - 1)
     acf = np.array([residual[: n - k] @ residual[k:] / energy for k in range(lags + 1)])
     bound = 1.96 / np.sqrt(n)
     for k in range(2, min(max_period, lags - 1) + 1):
-        is_peak = acf[k] >= acf[k - 1] and acf[k] >= acf[k + 1]
+        width = max(1, k // 10)
+        is_peak = acf[k] >= acf[max(1, k - width):k + width + 1].max()
         if is_peak and min(acf[k], acf[k] - acf[1:k].min()) > 2 * bound:
             return k
     return None

@@ -7,7 +7,10 @@ max(start[s], history) to end[s] - horizon in steps of `stride`:
   the span [start[s], end[s]);
 - the history is every value (target and covariates) of steps
   [t - history, t), the steps just before the targets; with timestamps, the
-  windows' `timestamps` (N, history) are the times of those steps.
+  windows' `timestamps` (N, history) are the times of those steps;
+- the future is the values known in advance (`KNOWN_ROLES` in
+  `examples.columns`: known covariates, calendar features) of the target
+  steps [t, t + horizon), `future` (N, horizon, K); None when there are none.
 
 No value at or after end[s] enters a window, so windows never straddle a
 split boundary forward. Used with `data.series.split.TimeSplit.span`:
@@ -32,6 +35,9 @@ Example:
 from __future__ import annotations
 
 import numpy as np
+
+KNOWN_ROLES = ("known", "calendar")
+"""Column roles whose values are known in advance, for the steps to forecast too."""
 
 
 def windows(examples, history: int, horizon: int, stride: int = 1, start=None, end=None):
@@ -71,7 +77,8 @@ inside [0, 6), so the span must end at step 7 or later; the series has 6 steps
     lengths = np.array([len(values) for values in examples.inputs], dtype="int64")
     starts = _per_series(0 if start is None else start, count, "start")
     ends = lengths if end is None else _per_series(end, count, "end")
-    inputs, labels, groups, times = [], [], [], []
+    known = [i for i, role in enumerate((examples.columns or {}).values()) if role in KNOWN_ROLES]
+    inputs, labels, groups, times, future = [], [], [], [], []
     stamps = examples.timestamps if examples.timestamps is not None else [None] * count
     for values, series_id, length, first, stop, stamp in zip(examples.inputs, examples.labels, lengths, starts, ends,
                                                              stamps):
@@ -87,6 +94,7 @@ inside [0, 6), so the span must end at step 7 or later; the series has 6 steps
         cuts = sliding_window_view(values, history + horizon, axis=0)[targets - history]  # (n, F, history + horizon)
         inputs.append(cuts[:, :, :history].transpose(0, 2, 1))
         labels.append(cuts[:, 0, history:])
+        future.append(cuts[:, known, history:].transpose(0, 2, 1))
         groups += [series_id] * len(targets)
         if stamp is not None:
             times.append(np.asarray(stamp)[(targets - history)[:, None] + np.arange(history)])
@@ -96,6 +104,7 @@ inside [0, 6), so the span must end at step 7 or later; the series has 6 steps
         np.concatenate(labels) if labels else np.zeros((0, horizon), "float32"),
         kind="windows", groups=np.array(groups, dtype=object), columns=examples.columns, origin=examples.origin,
         timestamps=np.concatenate(times) if times else None,
+        future=(np.concatenate(future) if future else np.zeros((0, horizon, len(known)), "float32")) if known else None,
     )
 
 

@@ -2,7 +2,9 @@
 
 - long: one row per step of a series: a `timestamp_column`, a `series_column`
   naming the series (absent: the whole table is one series, named after the
-  target), the `target_column` and any `covariate_columns`.
+  target), the `target_column`, any `covariate_columns` (known up to the
+  forecast's origin) and any `known_columns` (known in advance, also for the
+  steps to forecast).
 - wide: one row per time, one column per series (every column but the
   timestamp and the covariates, or the `series_columns`); the covariates are
   shared by every series. The target value is named "value".
@@ -60,6 +62,12 @@ class TimeSeriesOptions(Options):
     covariate_columns: list[ColumnName] = Field(
         default_factory=list, description="Columns known alongside the target (inputs of the history, not forecast).",
     )
+    known_columns: list[ColumnName] = Field(
+        default_factory=list,
+        description="Covariates known in advance for the steps to forecast (planned prices, promotions, holidays, "
+                    "a weather forecast): inputs of the history and of every forecast step; the export takes "
+                    "their future values as `future`.",
+    )
     frequency: str | None = Field(
         default=None, description="Pandas offset alias of the steps (h, D, W-SAT, MS, ...); default inferred.",
     )
@@ -80,7 +88,7 @@ class TimeSeriesOptions(Options):
             raise ValueError("layout: wide takes no target_column or series_column: each series is a column "
                              "(series_columns, default all but the timestamp and covariates)")
         named = [self.timestamp_column, self.series_column, self.target_column, *self.covariate_columns,
-                 *(self.series_columns or [])]
+                 *self.known_columns, *(self.series_columns or [])]
         named = [column for column in named if column is not None]
         twice = sorted({column for column in named if named.count(column) > 1})
         if twice:
@@ -114,14 +122,15 @@ def load_time_series(options: TimeSeriesOptions, *, on_bad_record: str = "error"
     if options.layout == "long":
         targets, target_name = [options.target_column], options.target_column
     else:
-        others = {options.timestamp_column, *options.covariate_columns}
+        others = {options.timestamp_column, *options.covariate_columns, *options.known_columns}
         targets = options.series_columns or [c for c in frame.columns if c not in others]
         target_name = "value"
         if not targets:
             raise ValueError(f"{path}: no series columns besides the timestamp and covariates")
     for column, what in [(options.timestamp_column, "timestamp"), (options.series_column, "series"),
                          *[(c, "target" if options.layout == "long" else "series") for c in targets],
-                         *[(c, "covariate") for c in options.covariate_columns]]:
+                         *[(c, "covariate") for c in options.covariate_columns],
+                         *[(c, "known covariate") for c in options.known_columns]]:
         if column is not None:
             require(frame, path, column, what)
     if frame.empty:
@@ -133,10 +142,13 @@ def load_time_series(options: TimeSeriesOptions, *, on_bad_record: str = "error"
     parts = _series_rows(frame, rows, options, keep, bad)
     if not parts:
         raise ValueError(f"{path}: no usable data rows")
-    covariates = np.zeros((len(frame), len(options.covariate_columns)))
-    for i, column in enumerate(options.covariate_columns):
+    extra = [*options.covariate_columns, *options.known_columns]
+    covariates = np.zeros((len(frame), len(extra)))
+    for i, column in enumerate(extra):
         covariates[:, i] = numbers(frame[column], column, path, rows, bad)
-    names = [target_name, *options.covariate_columns]
+    names = [target_name, *extra]
+    roles = {target_name: "target", **{c: "covariate" for c in options.covariate_columns},
+             **{c: "known" for c in options.known_columns}}
     ids, values, grids = [], [], []
     for target in targets:
         target_values = numbers(frame[target], target, path, rows, bad)
@@ -156,7 +168,7 @@ def load_time_series(options: TimeSeriesOptions, *, on_bad_record: str = "error"
         timestamps[:] = grids
     return Examples(
         values, np.array(ids, dtype=object), kind="series", timestamps=timestamps,
-        columns={name: "target" if i == 0 else "covariate" for i, name in enumerate(names)},
+        columns=roles,
         skipped=bad.count, skipped_records=bad.records, origin=f"time_series:{path}",
     )
 

@@ -2,8 +2,10 @@
 
 - demand.csv (long layout): hourly demand of several stores with a daily
   (24 steps) and a weekly (168 steps) cycle, a linear trend, noise, and an
-  hourly `temperature` covariate that raises demand when it is warm.
-  Columns: timestamp, store, demand, temperature.
+  hourly `temperature` covariate that raises demand when it is warm, and a
+  planned `promotion` (0 or 1, known in advance: a few runs of 6 to 12 hours
+  a week) that raises it while it runs.
+  Columns: timestamp, store, demand, temperature, promotion.
 - shapes.csv (one series per row): a sine burst, a square pulse, a ramp or a
   spike, at a random place and width on a flat line with noise, of 48 to 64
   steps. Each series is standardized before a random offset and scale are
@@ -19,14 +21,15 @@ Usage:
 Example (YAML, after writing them):
     data:
       source: {type: time_series, path: data/generated/series/demand.csv, timestamp_column: timestamp,
-               series_column: store, target_column: demand, covariate_columns: [temperature]}
+               series_column: store, target_column: demand, covariate_columns: [temperature],
+               known_columns: [promotion]}
       # classification: {type: series_rows, path: data/generated/series/shapes.csv, series_columns: [values],
       #                  label_column: label, split_column: split}
 
 Example:
     >>> demand = demand_frame(stores=2, days=1)
     >>> list(demand.columns), len(demand), demand["store"].unique().tolist()
-    (['timestamp', 'store', 'demand', 'temperature'], 48, ['store_1', 'store_2'])
+    (['timestamp', 'store', 'demand', 'temperature', 'promotion'], 48, ['store_1', 'store_2'])
     >>> shapes = shapes_frame(count=8)
     >>> sorted(shapes["label"].unique()) == sorted(SHAPES), set(shapes["split"]) <= {"train", "validation", "test"}
     (True, True)
@@ -59,6 +62,7 @@ def demand_frame(stores: int = 6, days: int = 60, seed: int = 0):
     import pandas as pd
 
     rng = np.random.default_rng(seed)
+    planner = np.random.default_rng(seed + 1000)
     hours = np.arange(days * 24)
     times = pd.date_range("2024-01-01", periods=len(hours), freq="h").strftime("%Y-%m-%d %H:%M:%S")
     parts = []
@@ -69,11 +73,21 @@ def demand_frame(stores: int = 6, days: int = 60, seed: int = 0):
         weekly = rng.uniform(5, 12) * np.sin(2 * np.pi * hours / WEEKLY + rng.uniform(0, 2 * np.pi))
         demand = (rng.uniform(60, 140) + rng.uniform(-0.01, 0.03) * hours + daily + weekly
                   + 0.8 * (temperature - 12) + rng.normal(0, 3, len(hours)))
+        promotion = _promotions(len(hours), planner)
+        demand = demand + planner.uniform(6, 12) * promotion
         parts.append(pd.DataFrame({
             "timestamp": times, "store": f"store_{store + 1}",
-            "demand": np.round(demand, 3), "temperature": np.round(temperature, 2),
+            "demand": np.round(demand, 3), "temperature": np.round(temperature, 2), "promotion": promotion,
         }))
     return pd.concat(parts, ignore_index=True)
+
+
+def _promotions(hours: int, rng) -> np.ndarray:
+    """0/1 per hour: about three runs of 6 to 12 hours a week, starting at random hours."""
+    promotion = np.zeros(hours, "int64")
+    for start in rng.choice(hours, size=max(1, 3 * hours // WEEKLY), replace=False):
+        promotion[start:start + rng.integers(6, 13)] = 1
+    return promotion
 
 
 def shapes_frame(count: int = 400, seed: int = 0, lengths: tuple[int, int] = (48, 64)):

@@ -100,3 +100,15 @@ def test_seasonal_period_of_generated_demand_is_daily_from_the_training_span():
     for _, store in frame.groupby("store"):
         values = store["demand"].to_numpy()
         assert seasonal_period(values[: int(len(values) * 0.7)], max_period=200) == DAILY
+
+
+def test_windows_cut_the_known_future_at_the_target_steps_and_nothing_else():
+    values = [np.stack([np.arange(30), -np.arange(30), 100 + np.arange(30)], axis=1)]
+    series = Examples(values, ["s0"], kind="series", columns={"y": "target", "x": "covariate", "price": "known"})
+    cut = windows(series, history=5, horizon=3, start=0, end=20)
+    assert cut.future.shape == (len(cut.labels), 3, 1)
+    # the known value of each target step: step t has price 100 + t, and the targets are steps t..t+2
+    np.testing.assert_array_equal(cut.future[..., 0], cut.labels + 100)
+    assert cut.future.max() < 100 + 20  # nothing at or after the span's end
+    assert cut.subset(np.array([1])).future.shape == (1, 3, 1)
+    assert windows(_steps(30), history=5, horizon=3).future is None  # no known columns: no future

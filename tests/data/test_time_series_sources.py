@@ -186,3 +186,18 @@ def test_fingerprint_sees_values_ids_timestamps_of_series_and_windows():
     rows = [fingerprint(Examples(histories, np.array([0, 1]), ["x", "y"], kind="sequences", assigned_split=split))
             for split in (None, ["train", "test"], ["test", "train"])]
     assert len(set(rows)) == 3
+
+
+def test_known_columns_come_last_with_their_role_in_long_and_wide_tables(tmp_path):
+    path = _write(tmp_path, "t,shop,promo,y,temp\n2024-01-01 00:00,a,1,1,10\n2024-01-01 01:00,a,0,2,11\n")
+    examples = _long(path, series_column="shop", covariate_columns=["temp"], known_columns=["promo"])
+    assert examples.columns == {"y": "target", "temp": "covariate", "promo": "known"}
+    assert examples.inputs[0].tolist() == [[1, 10, 1], [2, 11, 0]]
+    wide = _write(tmp_path, "date,north,south,holiday\n2024-01-01,1,10,0\n2024-01-02,2,20,1\n", "w.csv")
+    examples = load_time_series(TimeSeriesOptions(path=wide, layout="wide", timestamp_column="date",
+                                                  known_columns=["holiday"]))
+    assert examples.labels.tolist() == ["north", "south"] and examples.inputs[1].tolist() == [[10, 0], [20, 1]]
+    with pytest.raises(ValueError, match="'promo' is named in more than one role"):
+        TimeSeriesOptions(path=path, target_column="y", covariate_columns=["promo"], known_columns=["promo"])
+    with pytest.raises(ValueError, match="no column 'plan'|'plan'"):
+        _long(path, known_columns=["plan"])

@@ -54,3 +54,17 @@ def epoch_seconds(times) -> np.ndarray:
         [86400]
     """
     return np.asarray(times, "datetime64[ns]").astype("datetime64[s]").astype("int64")
+
+
+def future_seconds(seconds, horizon: int):
+    """TensorFlow: the times of the `horizon` steps after a history: its last time plus multiples of its last interval.
+
+    Example:
+        >>> future_seconds(np.array([[0, 3600]], "int64"), 2).numpy().tolist()
+        [[7200, 10800]]
+    """
+    import tensorflow as tf
+
+    seconds = tf.convert_to_tensor(seconds, tf.int64)
+    step = seconds[:, -1:] - seconds[:, -2:-1]
+    return seconds[:, -1:] + step * tf.range(1, horizon + 1, dtype=tf.int64)[None]

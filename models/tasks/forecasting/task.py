@@ -17,12 +17,19 @@ when the model is better, for export gates), the plots and the export:
 - `serving_default(history: float32 [batch, history, values])` returns
   `forecast` [batch, horizon] in the target's units (and `quantiles`
   [batch, horizon, Q] with `quantiles`); the values of each step are the
-  target first, then the covariates, as the source names them. With
-  `model.head.calendar` it also takes `timestamps` (int64 [batch, history],
-  seconds since 1970) and computes the calendar features inside the graph. A history of
-  another length or width, or with NaN or infinity, is an InvalidArgument
-  error that says what the input must be (TF Serving answers it as an error;
-  nothing crashes).
+  target first, then the covariates, then the known covariates, as the source
+  names them. With `model.head.calendar` it also takes `timestamps` (int64
+  [batch, history], seconds since 1970) and computes the calendar features
+  inside the graph, for the history and for the forecast steps (the history's
+  last step plus multiples of its last interval). With known covariates
+  (the source's `known_columns`) it also takes `future` (float32 [batch,
+  horizon, known]): their values at the forecast steps. An input of another
+  length or width, or with NaN or infinity, is an InvalidArgument error that
+  says what the input must be (TF Serving answers it as an error; nothing
+  crashes).
+
+`model.head.lags` gives each forecast step the target's value that many steps
+before it (each lag at least the horizon; the history is made long enough).
 
 Training windows lie entirely in the training span; an evaluation window's
 targets lie in its span and its history is the known past just before them.
@@ -46,7 +53,7 @@ import sys
 from typing import Literal, Union
 
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from models.tasks.base import Choice, Evaluation, Task
 from pipelines.options import Options, PositiveInt
@@ -76,9 +83,14 @@ class ForecastingHead(Options):
     linear: bool = Field(True, description="Add a linear map of the scaled target history to the forecast.")
     calendar: list[Literal["hour", "day_of_week", "year"]] = Field(
         default_factory=list,
-        description="Calendar features of each history step, from the timestamps (sin and cos of the hour of "
-                    "the day, the day of the week, the position in the year); the export then takes `timestamps` "
-                    "(int64 seconds since 1970 of each history step) and computes them inside.")
+        description="Calendar features of each history and forecast step, from the timestamps (sin and cos of "
+                    "the hour of the day, the day of the week, the position in the year); the export then takes "
+                    "`timestamps` (int64 seconds since 1970 of each history step) and computes them inside.")
+    lags: list[PositiveInt] = Field(
+        default_factory=list,
+        description="Target lags: each forecast step also reads the target this many steps before it, e.g. "
+                    "[168] for the same hour a week earlier; each at least the horizon, and `history: auto` "
+                    "reads back to the longest.")
 
     @field_validator("quantiles")
     @classmethod
@@ -90,6 +102,17 @@ class ForecastingHead(Options):
         if 0.5 not in quantiles:
             raise ValueError(f"quantiles must include 0.5 (the point forecast), got {quantiles}")
         return quantiles
+
+    @model_validator(mode="after")
+    def _lags_known(self):
+        short = [lag for lag in self.lags if lag < self.horizon]
+        if short:
+            raise ValueError(f"lags {short} are shorter than the horizon ({self.horizon}): a lag's value must be "
+                             f"known for every forecast step, so each lag must be at least the horizon")
+        if self.history != "auto" and self.lags and max(self.lags) > self.history:
+            raise ValueError(f"lag {max(self.lags)} reaches before the history of {self.history} steps; raise "
+                             f"history (or leave it auto)")
+        return self
 
 
 @tasks.register("forecasting", ForecastingHead)
@@ -108,6 +131,7 @@ class Forecasting(Task):
         self.history = None
         self.scales: dict[str, float] = {}
         self.columns: list[str] = []
+        self.known: list[str] = []
 
     @classmethod
     def check_spec(cls, spec) -> None:
@@ -125,6 +149,7 @@ class Forecasting(Task):
             raise ValueError(f"task forecasting needs whole series (a time_series or statsmodels source); "
                              f"data.source gives {examples.kind}")
         self.columns = list(examples.columns or {"target": "target"})
+        self.known = [name for name, role in (examples.columns or {}).items() if role == "known"]
         if self.head.calendar and examples.timestamps is None:
             raise ValueError("model.head.calendar: the series have no timestamps; give the source a "
                              "timestamp_column, or remove calendar")
@@ -149,12 +174,16 @@ class Forecasting(Task):
             training[int(np.argmax([len(v) for v in training]))], max_period=shortest // 3) or 1
         self.history = head.history
         if self.history == "auto":
-            self.history = int(min(max(2 * self.season, 2 * head.horizon), MAX_HISTORY,
+            self.history = int(min(max(2 * self.season, 2 * head.horizon, *head.lags), MAX_HISTORY,
                                    shortest - head.horizon))
             if self.history < 1:
                 raise ValueError(f"data.split: the shortest training span ({shortest} steps) leaves no history "
                                  f"before a horizon of {head.horizon}; hold out fewer steps or lower "
                                  f"model.head.horizon")
+            if head.lags and max(head.lags) > self.history:
+                raise ValueError(f"model.head.lags: lag {max(head.lags)} needs that much history, but the "
+                                 f"history is {self.history} steps (at most {MAX_HISTORY}, and what the shortest "
+                                 f"training span of {shortest} steps allows); use shorter lags")
         self.scales = {series: naive_scale(values, self.season) for series, values in zip(examples.labels, training)}
         lengths = np.array([len(values) for values in examples.inputs])
         examples = _with_calendar(examples, head.calendar)
@@ -182,7 +211,7 @@ class Forecasting(Task):
         from models.tasks.forecasting.model import window_weights
 
         season = self.season
-        return lambda history, future: (history, future, window_weights(history, season))
+        return lambda inputs, future: (inputs, future, window_weights(_history(inputs), season))
 
     # Model ------------------------------------------------------------------------------------
 
@@ -190,31 +219,36 @@ class Forecasting(Task):
         """The backbone inside window scaling, a dense head and the linear path (`models.tasks.forecasting.model`)."""
         from models.tasks.forecasting.model import build_forecaster
 
-        history, features = input_shape
+        history, features = _history(input_shape)
+        future = input_shape["future"][-1] if isinstance(input_shape, dict) else 0
         return build_forecaster(backbone, history=history, features=features, horizon=self.head.horizon,
                                 quantiles=len(self.head.quantiles or [0.5]), linear=self.head.linear,
-                                calendar=2 * len(self.head.calendar), name=self.spec.name.replace("-", "_"))
+                                calendar=2 * len(self.head.calendar), future=future, known=len(self.known),
+                                lags=self.head.lags, name=self.spec.name.replace("-", "_"))
+
+    def backbone_input_shape(self, input_shape):
+        """The history's shape: the backbone reads the history only."""
+        return _history(input_shape)
 
     def compile_options(self) -> dict:
-        """Absolute error (or pinball) weighted per window; `mase` per epoch: that weighted error of the point forecast."""
+        """Absolute error (or pinball) weighted per window; `mase` per epoch: the point forecast's scaled error."""
         import keras
 
-        from models.tasks.forecasting.model import median_error, pinball_loss
+        from models.tasks.forecasting.model import ScaledError, median_error, pinball_loss
 
         quantiles = self.head.quantiles
         if quantiles is None:
-            return {"loss": "mae", "weighted_metrics": [keras.metrics.MeanAbsoluteError(name="mase")],
+            return {"loss": "mae", "weighted_metrics": [ScaledError(name="mase")],
                     "metrics": [keras.metrics.MeanAbsoluteError(name="mae")]}
         median = quantiles.index(0.5)
-        return {"loss": pinball_loss(quantiles),
-                "weighted_metrics": [keras.metrics.MeanMetricWrapper(median_error(median), name="mase")],
+        return {"loss": pinball_loss(quantiles), "weighted_metrics": [ScaledError(median, name="mase")],
                 "metrics": [keras.metrics.MeanMetricWrapper(median_error(median), name="mae")]}
 
     # Evaluation -------------------------------------------------------------------------------
 
-    def forecast(self, model, histories) -> np.ndarray:
-        """The model's forecasts [n, horizon] (or [n, horizon, Q]) for float32 histories, in batches."""
-        return np.asarray(model.predict(np.asarray(histories, "float32"), batch_size=256, verbose=0))
+    def forecast(self, model, inputs) -> np.ndarray:
+        """The model's forecasts [n, horizon] (or [n, horizon, Q]) for float32 histories (and known futures)."""
+        return np.asarray(model.predict(inputs, batch_size=256, verbose=0))
 
     def evaluate(self, model, dataset, train, held_out) -> Evaluation:
         """MAE, RMSE, sMAPE and MASE next to the last-value and seasonal-naive forecasts of the same windows."""
@@ -224,7 +258,7 @@ class Forecasting(Task):
         from models.tasks.verdict import beat_baselines
 
         histories, truth = held_out.inputs, held_out.labels
-        answers = self.forecast(model, histories)
+        answers = self.forecast(model, _model_inputs(held_out))
         quantiles = self.head.quantiles
         predicted = answers if quantiles is None else answers[..., quantiles.index(0.5)]
         scale = np.array([self.scales[series] for series in held_out.groups])
@@ -261,68 +295,93 @@ class Forecasting(Task):
     # Export -----------------------------------------------------------------------------------
 
     def export_endpoints(self, model, datasets) -> tuple[list, dict]:
-        """`serving_default(history[, timestamps])` -> `forecast` (and `quantiles`); bad shapes or NaN refused."""
+        """`serving_default(history[, timestamps][, future])` -> `forecast` (and `quantiles`); bad input refused."""
         import tensorflow as tf
 
-        from models.tasks.forecasting.calendar import calendar_features
+        from models.tasks.forecasting.calendar import calendar_features, future_seconds
 
-        quantiles, parts = self.head.quantiles, self.head.calendar
-        steps, width = datasets.model_input_shape
+        quantiles, parts, horizon = self.head.quantiles, self.head.calendar, self.head.horizon
+        steps, width = _history(datasets.model_input_shape)
         values = width - 2 * len(parts)
         names = f" ({', '.join(self.columns)})" if len(self.columns) == values else ""
         shape = f"history must be [batch, {steps} steps, {values} values per step{names}]"
+        known = len(self.known)
+        planned = (f"future must be [batch, {horizon} forecast steps, {known} known values per step "
+                   f"({', '.join(self.known)})]")
 
-        def answer(history, columns=None):
+        def answer(history, seconds=None, future=None):
             checks = [tf.debugging.assert_equal(tf.shape(history)[1:], [steps, values], message=shape)]
-            if columns is not None:
+            if seconds is not None:
                 checks.append(tf.debugging.assert_equal(
-                    tf.shape(columns), tf.shape(history)[:2],
+                    tf.shape(seconds), tf.shape(history)[:2],
                     message=f"timestamps must be [batch, {steps}]: the seconds since 1970 of each history step"))
+            if future is not None:
+                checks.append(tf.debugging.assert_equal(
+                    tf.shape(future), tf.stack([tf.shape(history)[0], horizon, known]), message=planned))
             with tf.control_dependencies(checks):
                 checked = tf.debugging.assert_all_finite(history, "history must hold finite numbers (no NaN or inf)")
-            if columns is not None:
-                checked = tf.concat([checked, calendar_features(columns, parts)], axis=-1)
-            answers = model(checked, training=False)
+                if future is not None:
+                    future = tf.debugging.assert_all_finite(future, "future must hold finite numbers (no NaN or inf)")
+            ahead = [] if future is None else [future]
+            if seconds is not None:
+                checked = tf.concat([checked, calendar_features(seconds, parts)], axis=-1)
+                ahead.append(calendar_features(future_seconds(seconds, horizon), parts))
+            inputs = checked if not ahead else {"history": checked, "future": tf.concat(ahead, axis=-1)}
+            answers = model(inputs, training=False)
             if quantiles is None:
                 return {"forecast": answers}
             return {"forecast": answers[..., quantiles.index(0.5)], "quantiles": answers}
 
-        history = tf.TensorSpec([None, steps, values], tf.float32, name=self.input_name)
-        if not parts:
-            return [model], {"serving_default": (answer, [history])}
-        seconds = tf.TensorSpec([None, steps], tf.int64, name="timestamps")
-        return [model], {"serving_default": (answer, [history, seconds])}
+        signature = [tf.TensorSpec([None, steps, values], tf.float32, name=self.input_name)]
+        if parts:
+            signature.append(tf.TensorSpec([None, steps], tf.int64, name="timestamps"))
+        if known:
+            signature.append(tf.TensorSpec([None, horizon, known], tf.float32, name="future"))
+
+        def serve(*inputs):
+            given = dict(zip([spec.name for spec in signature], inputs))
+            return answer(given[self.input_name], given.get("timestamps"), given.get("future"))
+
+        return [model], {"serving_default": (serve, signature)}
 
     def serving_requests(self, examples, indices) -> list[dict]:
-        """One request per window: its history [1, history, values] (and `timestamps` with calendar features)."""
+        """One request per window: its history [1, history, values] (`timestamps` with calendar features,
+        `future` [1, horizon, known] with known covariates)."""
         from models.tasks.forecasting.calendar import epoch_seconds
 
         values = examples.inputs.shape[-1] - 2 * len(self.head.calendar)
         requests = [{self.input_name: np.asarray(examples.inputs[i:i + 1, :, :values], "float32")} for i in indices]
-        if self.head.calendar:
-            for request, i in zip(requests, indices):
+        for request, i in zip(requests, indices):
+            if self.head.calendar:
                 request["timestamps"] = epoch_seconds(examples.timestamps[i:i + 1])
+            if self.known:
+                request["future"] = np.asarray(examples.future[i:i + 1, :, :len(self.known)], "float32")
         return requests
 
     def predict_arguments(self, request: dict, folder) -> list[str]:
-        """`kpipe predict --series` with a CSV of the request's history, one row per step (times first)."""
+        """`kpipe predict --series` with a CSV of the request's history, one row per step (times first), then
+        with known covariates one row per forecast step whose target and other values are empty."""
         from models.tasks.series_csv import write_series_csv
 
         history = request[self.input_name][0]
         width = history.shape[-1]
         names = self.columns if len(self.columns) == width else [f"value_{i}" for i in range(width)]
         times = request["timestamps"][0] if "timestamps" in request else None
-        return ["--series", str(write_series_csv(history, names, folder, times))]
+        future = request["future"][0] if "future" in request else None
+        return ["--series", str(write_series_csv(history, names, folder, times, future))]
 
     def reference(self, model, datasets, requests) -> np.ndarray:
-        """The Keras model's point forecasts for the same histories (and their calendar features)."""
-        from models.tasks.forecasting.calendar import calendar_features
+        """The Keras model's point forecasts for the same histories (and their calendar features and futures)."""
+        from models.tasks.forecasting.calendar import calendar_features, future_seconds
 
         history = np.concatenate([r[self.input_name] for r in requests])
+        ahead = [np.concatenate([r["future"] for r in requests])] if self.known else []
         if self.head.calendar:
             seconds = np.concatenate([r["timestamps"] for r in requests])
             history = np.concatenate([history, calendar_features(seconds, self.head.calendar).numpy()], axis=-1)
-        answers = self.forecast(model, history)
+            ahead.append(calendar_features(future_seconds(seconds, self.head.horizon), self.head.calendar).numpy())
+        inputs = history if not ahead else {"history": history, "future": np.concatenate(ahead, axis=-1)}
+        answers = self.forecast(model, inputs)
         return answers if self.head.quantiles is None else answers[..., self.head.quantiles.index(0.5)]
 
     def parity(self, served: dict, reference: np.ndarray) -> dict[str, float]:
@@ -334,6 +393,18 @@ class Forecasting(Task):
     def parity_ok(self, parity: dict[str, float], tolerance: float) -> bool:
         """Every forecast within `tolerance`, relative to its size (absolute below 1)."""
         return parity["export_parity_max_rel_diff"] <= tolerance
+
+
+def _history(inputs):
+    """The history of model inputs (or their shapes): the inputs themselves, or their "history"."""
+    return inputs["history"] if isinstance(inputs, dict) else inputs
+
+
+def _model_inputs(windows):
+    """What the model takes for `windows`: the histories, or {"history", "future"} with a known future."""
+    if windows.future is None:
+        return windows.inputs
+    return {"history": windows.inputs, "future": windows.future}
 
 
 def _with_calendar(examples, parts):
