@@ -121,14 +121,14 @@ class GridSearch:
         self.grid = grid
         self._next = 0
 
-    def propose(self) -> list[str] | None:
-        """The next combination's overrides, or None when all were proposed."""
+    def propose(self, worker: int = 0) -> list[str] | None:
+        """The next combination's overrides, or None when all were proposed (`worker` unused)."""
         if self._next >= len(self.trials):
             return None
         self._next += 1
         return self.trials[self._next - 1]
 
-    def report(self, value: float | None) -> None:
+    def report(self, value: float | None, worker: int = 0) -> None:
         """A grid does not depend on results."""
 
     def probes(self) -> list[list[str]]:
@@ -143,7 +143,9 @@ class GridSearch:
 class OracleSearch:
     """Trials proposed by a KerasTuner oracle (random, bayesian or hyperband) over a search space.
 
-    Hyperband's `tuner/epochs` becomes `training.epochs`; every trial trains from scratch.
+    Hyperband's `tuner/epochs` becomes `training.epochs`; every trial trains from scratch. Trials
+    run in parallel are told apart by `worker`, the oracle's tuner id: each worker has at most one
+    trial open, as KerasTuner's own parallel tuners do.
     """
 
     def __init__(self, strategy: str, space: dict[str, SearchParameter], *, metric: str, mode: str,
@@ -166,23 +168,23 @@ class OracleSearch:
         self.oracle._set_project_dir(str(folder), "oracle")  # where it saves its trials; as a Tuner does
         self.oracle.verbose = 0
         self.metric = metric
-        self._trial = None
+        self._trials = {}
 
-    def propose(self) -> list[str] | None:
-        """The oracle's next trial as overrides, or None when it stops."""
-        trial = self.oracle.create_trial("kpipe")
+    def propose(self, worker: int = 0) -> list[str] | None:
+        """The oracle's next trial for `worker` as overrides, or None when it stops (or waits for open trials)."""
+        trial = self.oracle.create_trial(f"kpipe-{worker}")
         if trial.status != "RUNNING":
             return None
-        self._trial = trial
+        self._trials[worker] = trial
         values = trial.hyperparameters.values
         overrides = [f"{k}={_text(v)}" for k, v in values.items() if not k.startswith("tuner/")]
         if "tuner/epochs" in values:
             overrides.append(f"training.epochs={values['tuner/epochs']}")
         return overrides
 
-    def report(self, value: float | None) -> None:
-        """Tell the oracle the last trial's metric (None: it failed)."""
-        trial, self._trial = self._trial, None
+    def report(self, value: float | None, worker: int = 0) -> None:
+        """Tell the oracle the metric of `worker`'s trial (None: it failed)."""
+        trial = self._trials.pop(worker)
         if value is None:
             trial.status = "FAILED"
         else:

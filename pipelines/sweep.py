@@ -10,6 +10,12 @@ end, the comparison plots under `plots/`. A trial that fails ends FAILED and the
 trial that already has a FINISHED child, continues a trial that was killed mid-run from its
 backup (into the same child run), and runs the rest.
 
+With `workers` > 1, that many trials run at once, each in a fresh process (spawned, so it
+inherits the environment, KERAS_BACKEND included) that writes its output to
+`<sweep folder>/trial-NNN.log`. The sweep proposes each trial once, numbers it, and hands it
+to a free worker; an oracle sees each worker as one of KerasTuner's tuner ids, so it never
+proposes a trial twice. Trials are recorded in the order they finish, listed by number.
+
 Example:
     >>> from pipelines.search import SearchPlan
     >>> plan = SearchPlan(grid={"model.head.dropout": ["0.1", "0.3"]})
@@ -21,10 +27,13 @@ Example:
 from __future__ import annotations
 
 import copy
+import os
 import shutil
 import sys
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from pipelines import registry
 from pipelines import tags as tag
@@ -116,12 +125,21 @@ def _trial_spec(base: dict, overrides: list[str], folder: Path, number: int) -> 
     return spec
 
 
+class ParentRun(NamedTuple):
+    """The sweep's parent run as a trial needs it: its id and an MlflowClient."""
+
+    run_id: str
+    client: object
+
+
 def sweep(spec: Spec, plan: SearchPlan, *, metric: str | None = None, mode: str | None = None,
-          resume: bool = False) -> SweepResult:
-    """Run the trials `plan` describes as child runs of one MLflow parent run.
+          resume: bool = False, workers: int = 1) -> SweepResult:
+    """Run the trials `plan` describes as child runs of one MLflow parent run, `workers` at a time.
 
     Every trial's overrides are validated before the first one runs (SpecError names the key).
     """
+    if workers < 1:
+        raise ValueError(f"--workers must be at least 1, got {workers}")
     from pipelines.tracking import Tracker, resolve_tracking_uri
 
     if not spec.tracking.enabled:
@@ -152,7 +170,7 @@ def sweep(spec: Spec, plan: SearchPlan, *, metric: str | None = None, mode: str 
         state.update(parent_run_id=parent, strategy=plan.strategy)
         result = SweepResult(parent, metric, mode, tracking_uri=uri)
         tracker.log_params(search.describe())
-        _run_trials(search, base, folder, tracker, result)
+        _run_trials(search, base, folder, tracker, result, workers)
         _log_comparison(tracker, metric, mode)
     state.clear()
     return result
@@ -164,28 +182,92 @@ def _children(client, parent: str) -> list:
                               max_results=50000, order_by=["attributes.start_time ASC"])
 
 
-def _run_trials(search, base: dict, folder: Path, tracker, result: SweepResult) -> None:
+def _run_trials(search, base: dict, folder: Path, tracker, result: SweepResult, workers: int = 1) -> None:
     client, parent = tracker.client, tracker.run_id
     earlier = _children(client, parent)
     finished = {run.data.tags.get(tag.TRIAL): run for run in earlier if run.info.status == "FINISHED"}
     interrupted = {run.info.run_id for run in earlier if run.info.status in ("RUNNING", "KILLED")}
-    while len(result.trials) < search.max_trials and (overrides := search.propose()) is not None:
-        number = len(result.trials)
-        record = finished.get(trial_key(overrides))
-        if record is not None:
-            trial = TrialResult(number, overrides, record.info.run_id, "FINISHED",
-                                record.data.metrics.get(result.metric), reused=True)
-        else:
-            trial = _run_trial(base, overrides, number, folder, tracker, interrupted, result.metric)
-        search.report(trial.value if trial.status == "FINISHED" else None)
+    free, pending, proposed = list(range(workers)), {}, 0
+
+    def settle(trial: TrialResult, worker: int) -> None:
+        search.report(trial.value if trial.status == "FINISHED" else None, worker)
         result.trials.append(trial)
+        free.append(worker)
         _announce(trial, search.max_trials, result.metric)
-        _record_best(tracker, result, number)
+        _record_best(tracker, result, trial.number)
+
+    with _pool(workers) as pool:
+        while True:
+            while free and proposed < search.max_trials and (overrides := search.propose(free[0])) is not None:
+                worker, number = free.pop(0), proposed
+                proposed += 1
+                record = finished.get(trial_key(overrides))
+                if record is not None:
+                    settle(TrialResult(number, overrides, record.info.run_id, "FINISHED",
+                                       record.data.metrics.get(result.metric), reused=True), worker)
+                    continue
+                log = folder / f"trial-{number:03d}.log" if workers > 1 else None
+                if log is not None:
+                    print(f"trial {number + 1}/{search.max_trials}: {trial_key(overrides)} started (output: {log})",
+                          file=sys.stderr, flush=True)
+                pending[pool.submit(_trial_process, base, overrides, number, folder, parent, tracker.uri,
+                                    interrupted, result.metric, log)] = (worker, number, overrides)
+            if not pending:
+                break
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                worker, number, overrides = pending.pop(future)
+                try:
+                    trial = future.result()
+                except Exception as error:  # noqa: BLE001  (a worker process that died fails its trial only)
+                    trial = TrialResult(number, overrides, None, "FAILED", error=f"{type(error).__name__}: {error}")
+                settle(trial, worker)
+    result.trials.sort(key=lambda trial: trial.number)
     for run in _children(client, parent):
         if run.info.status == "RUNNING":  # started by a sweep that was killed before it could resume it
             client.set_terminated(run.info.run_id, "KILLED")
     tracker.log_metrics({"trials_finished": sum(t.status == "FINISHED" for t in result.trials),
                          "trials_failed": sum(t.status != "FINISHED" for t in result.trials)})
+
+
+class _InProcess:
+    """An executor that runs each call at once, in this process: one worker, no start-up cost."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def submit(self, fn, *args) -> Future:
+        future = Future()
+        future.set_result(fn(*args))
+        return future
+
+
+def _pool(workers: int):
+    """Run trials in this process (one worker) or in `workers` spawned processes, a fresh one per trial."""
+    if workers == 1:
+        return _InProcess()
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), max_tasks_per_child=1)
+
+
+def _trial_process(base: dict, overrides: list[str], number: int, folder: Path, parent: str, uri: str,
+                   interrupted: set, metric: str, log: Path | None) -> TrialResult:
+    """One trial, in the process that runs it; its output goes to `log` when given."""
+    from mlflow import MlflowClient
+
+    if log is not None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        output = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(output, 1)
+        os.dup2(output, 2)
+    return _run_trial(base, overrides, number, folder, ParentRun(parent, MlflowClient(uri)), interrupted, metric)
 
 
 def _run_trial(base: dict, overrides: list[str], number: int, folder: Path, tracker, interrupted: set,

@@ -22,6 +22,9 @@ def add_parser(commands) -> None:
     sweep.add_argument("--mode", choices=("max", "min"), help="whether higher or lower is better")
     sweep.add_argument("--resume", action="store_true",
                        help="continue the unfinished sweep of this spec; trials already FINISHED are not run again")
+    sweep.add_argument("--workers", type=positive_int, default=1, metavar="N",
+                       help="run N trials at once, each in its own process (output in the sweep folder's "
+                            "trial-NNN.log); default 1, in this process")
 
 
 def run(args) -> int:
@@ -41,7 +44,7 @@ def run(args) -> int:
     )
     from pipelines.sweep import sweep
 
-    result = sweep(spec, plan, metric=args.metric, mode=args.mode, resume=args.resume)
+    result = sweep(spec, plan, metric=args.metric, mode=args.mode, resume=args.resume, workers=args.workers)
     summary(result, spec)
     return EXIT_OK if any(trial.status == "FINISHED" for trial in result.trials) else EXIT_GATE
 

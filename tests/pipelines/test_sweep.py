@@ -192,7 +192,10 @@ def wait_for_finished_trials(uri, count, proc, log, timeout=300):
     while time.time() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"the sweep ended before it could be killed: {log.read_text()[-3000:]}")
-        with contextlib.suppress(Exception):  # the store is not there yet, or busy
+        if not Path(".kpipe/tiny.sweep/sweep.json").exists():  # the sweep has not made its parent run (nor the
+            time.sleep(0.3)                                     # store: reading it now would race its creation)
+            continue
+        with contextlib.suppress(Exception):  # the store is busy
             _, _, children = sweep_runs(uri)
             if sum(child.info.status == "FINISHED" for child in children) >= count:
                 return
@@ -231,3 +234,19 @@ def test_a_killed_sweep_resumes_without_running_a_trial_twice(fast_spec, in_tmp_
         if child.info.run_id in finished_before:
             assert child.info.end_time == finished_before[child.info.run_id]
     assert not Path(".kpipe/tiny.sweep/sweep.json").exists()
+
+
+@pytest.mark.slow
+def test_parallel_workers_run_each_proposed_trial_once_as_children_of_one_parent(fast_spec, in_tmp_dir, capsys):
+    fast_spec["export"]["enabled"] = False
+    (in_tmp_dir / "tiny.yaml").write_text(yaml.safe_dump(fast_spec))
+    assert main(["sweep", "tiny.yaml", "--random", "3", "--range", "model.head.dropout=0:0.5",
+                 "--workers", "2"]) == 0
+    _, (parent,), children = sweep_runs(default_tracking_uri())
+    assert len(children) == 3 and {child.info.status for child in children} == {"FINISHED"}
+    assert {child.data.tags["mlflow.parentRunId"] for child in children} == {parent.info.run_id}
+    assert len({child.data.tags["kpipe.trial"] for child in children}) == 3  # no trial twice
+    logs = sorted((in_tmp_dir / ".kpipe" / "tiny.sweep").glob("trial-*.log"))
+    assert [log.name for log in logs] == ["trial-000.log", "trial-001.log", "trial-002.log"]
+    assert "started (output:" in capsys.readouterr().err
+    assert parent.data.metrics["trials_finished"] == 3
