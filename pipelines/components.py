@@ -59,6 +59,7 @@ MODULES = [
     "models.tasks.tabular.regression",
     "models.tasks.forecasting.task",
     "models.tasks.sequence_classification",
+    "models.tasks.autoencoder.task",
     "pipelines.optimizers",
     "pipelines.schedules",
     "pipelines.callbacks.early_stopping",

@@ -266,6 +266,7 @@ def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool, ex
     held_out, held_out_examples = ((datasets.test, test_examples) if datasets.test is not None
                                    else (datasets.validation, validation_examples))
     with timings.phase("evaluation"):
+        task.calibrate(model, datasets, validation_examples)
         evaluation = (task.evaluate(model, held_out, train_examples, held_out_examples)
                       if held_out is not None else Evaluation())
     metrics = evaluation.metrics

@@ -110,7 +110,7 @@ class Task:
 
     Subclasses implement `check`, `targets`, `build_model`, `compile_options`,
     `evaluate`, `export_endpoints`, `reference` and `parity`; they may
-    override `read_targets`, `split`, `prepare`, `choose`, `class_weight`, `monitor`,
+    override `read_targets`, `split`, `prepare`, `choose`, `class_weight`, `monitor`, `calibrate`,
     `collapse_causes`, `data_figures`, `backbone_input_shape` and
     `serving_requests`.
     """
@@ -229,6 +229,10 @@ class Task:
             return Evaluation()
         return Evaluation(verdicts=[found.verdict([*causes, *self.collapse_causes()])], tags={TAG: found.reason})
 
+
+    def calibrate(self, model, datasets, validation) -> None:
+        """Learn what evaluation and the export need from the trained model on the validation split (`datasets.
+        validation`, `validation` its examples in the same order): an anomaly threshold. Nothing by default."""
 
     def data_figures(self, datasets, examples) -> dict:
         """Figures about the data, logged before training (none by default)."""

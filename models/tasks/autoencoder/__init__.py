@@ -1,0 +1,1 @@
+"""`autoencoder`: reconstruct inputs, and score anomalies by how badly they are reconstructed."""
