@@ -60,6 +60,7 @@ MODULES = [
     "models.tasks.forecasting.task",
     "models.tasks.sequence_classification",
     "models.tasks.autoencoder.task",
+    "models.tasks.vae.task",
     "pipelines.optimizers",
     "pipelines.schedules",
     "pipelines.callbacks.early_stopping",

@@ -347,6 +347,19 @@ def export_summary(export_dir, limit: int = MAX_SAMPLES) -> tuple[list[Signature
     return signatures, samples
 
 
+def latest_of_each_series(figures: dict[str, bytes]) -> dict[str, bytes]:
+    """The figures, a series of figures in one folder (one per epoch, `samples/epoch_003.png`) cut to its last.
+
+    Example:
+        >>> list(latest_of_each_series({"a.png": b"", "samples/epoch_001.png": b"", "samples/epoch_002.png": b""}))
+        ['a.png', 'samples/epoch_002.png']
+    """
+    kept: dict[str, tuple[str, bytes]] = {}
+    for name, png in figures.items():
+        kept[name.rpartition("/")[0] or name] = (name, png)
+    return dict(kept.values())
+
+
 def gather_report(spec, prepared, result, figures: dict[str, bytes], timings=None) -> Report:
     """A run's `Report` from its spec, prepared data (`runner.PreparedData`), `RunResult` and figures."""
     import yaml
@@ -364,7 +377,7 @@ def gather_report(spec, prepared, result, figures: dict[str, bytes], timings=Non
         name=spec.tracking.run_name or spec.name, task=spec.task, description=spec.description,
         spec_yaml=yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False), data=data,
         metrics=dict(result.metrics), default_metric=f"test_{prepared.task.metric}",
-        verdicts=list(result.verdicts), figures=dict(figures),
+        verdicts=list(result.verdicts), figures=latest_of_each_series(figures),
         timings=timings.summary_line() if timings is not None else "", model_name=spec.model_name)
     if result.export_path is not None:
         report.export_path = str(result.export_path)

@@ -220,6 +220,7 @@ def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool, ex
     from models import plots
     from pipelines.strategy import select_precision, select_strategy, strategy_name
     from pipelines.tracking import epoch_logger
+    from pipelines.epoch_figures import epoch_figures_logger
     from models.tasks.base import Evaluation
     from pipelines.training import train
 
@@ -252,7 +253,8 @@ def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool, ex
     profiler = [profiler_callback(work_dir / "profile")] if profile else []
     keras_history = train(
         spec, task, model, backbone, datasets, work_dir,
-        callbacks=[timings.keras_callback(), epoch_logger(tracker), *profiler, *extra_callbacks],
+        callbacks=[timings.keras_callback(), epoch_logger(tracker), epoch_figures_logger(tracker, task), *profiler,
+                   *extra_callbacks],
         class_weight=task.class_weight(train_examples),
         strategy=strategy, resuming=resume,
     )

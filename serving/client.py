@@ -189,10 +189,10 @@ def summarize_outputs(outputs: Mapping, row: int, shown: int = 5) -> dict[str, s
         value = np.asarray(np.asarray(value)[row])
         text = value.dtype.kind in "OS"
         if value.ndim == 0:
-            summary[name] = value.item().decode("utf-8") if text else f"{value.item():.4g}"
+            summary[name] = _readable(value.item()) if text else f"{value.item():.4g}"
             continue
         if text:
-            items = [v.decode("utf-8") for v in value.reshape(-1).tolist() if v]
+            items = [_readable(v) for v in value.reshape(-1).tolist() if v]
         elif value.ndim == 1:
             items = [f"{v:.4g}" for v in value.tolist() if not (value.dtype.kind == "i" and v < 0)]
         else:
@@ -200,6 +200,19 @@ def summarize_outputs(outputs: Mapping, row: int, shown: int = 5) -> dict[str, s
             continue
         summary[name] = ", ".join(items[:shown]) + (f", ... ({len(items)})" if len(items) > shown else "")
     return summary
+
+
+def _readable(value: bytes) -> str:
+    """A string output as text, or its size when it is binary (encoded images).
+
+    Example:
+        >>> _readable(b"cat"), _readable(b"\\x89PNG\\r\\n")
+        ('cat', '<6 bytes>')
+    """
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"<{len(value)} bytes>"
 
 
 def _raise_for_undecodable(serve, files: list[str], contents: list[bytes]) -> None:

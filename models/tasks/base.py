@@ -107,11 +107,15 @@ class Task:
             data (`choose`); `auto` anywhere else is refused by `check_spec`.
         splits_by_time: Whether `split` cuts time spans (and so takes
             `data.split.validation_steps` and `test_steps`).
+        backends: The Keras backends (`training.backend`) the task trains and
+            exports on; `check_spec` refuses the others, naming the task.
+        backend_notes: Why a backend is missing from `backends`, by backend
+            name, for that refusal.
 
     Subclasses implement `check`, `targets`, `build_model`, `compile_options`,
     `evaluate`, `export_endpoints`, `reference` and `parity`; they may
     override `read_targets`, `split`, `prepare`, `choose`, `class_weight`, `monitor`, `calibrate`,
-    `collapse_causes`, `data_figures`, `backbone_input_shape` and
+    `collapse_causes`, `data_figures`, `epoch_figures`, `backbone_input_shape` and
     `serving_requests`.
     """
 
@@ -236,6 +240,10 @@ class Task:
 
     def data_figures(self, datasets, examples) -> dict:
         """Figures about the data, logged before training (none by default)."""
+        return {}
+
+    def epoch_figures(self, model, epoch: int) -> dict:
+        """Figures logged after every epoch, by artifact name (a generator's samples); none by default."""
         return {}
 
     def backbone_input_shape(self, input_shape):

@@ -1,4 +1,5 @@
-"""`kpipe predict EXPORT ...`: image files, texts (--text), table rows (--rows) or a series (--series) through an export."""
+"""`kpipe predict EXPORT ...`: image files, texts (--text), table rows (--rows), a series (--series) or seeds (--seed)
+through an export."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ def add_parser(commands) -> None:
     predict.add_argument("--series", metavar="FILE.csv",
                          help="a CSV of one series for a forecasting or sequence-classification export, one row per "
                               "step and one column per value (target first); forecasts print one row per step")
+    predict.add_argument("--seed", action="append", type=int, metavar="N",
+                         help="a seed for a generator export (repeatable): one image per seed, written as PNG")
+    predict.add_argument("--output", default="generated", metavar="DIR",
+                         help="--seed: the folder the images are written to (default: generated)")
     predict.set_defaults(handler=run)
 
 
@@ -25,11 +30,15 @@ def run(args) -> int:
     """Predict image files, texts or CSV rows with an export (a model folder's latest version, or a version folder)."""
     from rich.table import Table
 
-    if sum(map(bool, (args.files, args.text, args.rows, args.series))) != 1:
-        raise ValueError("kpipe predict: give image files, texts with --text, a CSV with --rows or a series with "
-                         "--series (exactly one)")
+    if sum(map(bool, (args.files, args.text, args.rows, args.series, args.seed))) != 1:
+        raise ValueError("kpipe predict: give image files, texts with --text, a CSV with --rows, a series with "
+                         "--series or seeds with --seed (exactly one)")
     table = Table(title=str(args.export_dir), title_justify="left")
-    if args.series:
+    if args.seed:
+        from serving.generate_client import generate_files
+
+        _fill(table, generate_files(args.export_dir, args.seed, args.output))
+    elif args.series:
         from serving.series_client import predict_series
 
         _fill(table, predict_series(args.export_dir, args.series))

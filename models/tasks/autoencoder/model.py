@@ -3,9 +3,8 @@
 `build_autoencoder` wraps any image backbone (a feature map [h, w, c] or a
 vector): optional Gaussian input noise (a denoising autoencoder; active in
 training only), the backbone, a dense bottleneck of `latent` units, then a
-decoder that doubles the resolution once per entry of `decoder_filters` from
-a dense seed, and a last convolution back to the input's channels, cropped to
-the input's size. The output is linear: it reconstructs the input as the
+decoder (`models.decoders.upsampling_decoder`) that doubles the resolution
+once per entry of `decoder_filters` back to the input's size and channels. The output is linear: it reconstructs the input as the
 preprocessing stages left it.
 
 Example:
@@ -18,8 +17,6 @@ Example:
 
 from __future__ import annotations
 
-import math
-
 import keras
 import numpy as np
 
@@ -27,24 +24,16 @@ import numpy as np
 def build_autoencoder(backbone, input_shape, *, latent: int, decoder_filters: list[int], noise: float = 0.0,
                       name: str = "autoencoder"):
     """A Keras model images [batch, h, w, c] -> reconstructions of the same shape."""
-    height, width, channels = input_shape
+    from models.decoders import upsampling_decoder
+
     inputs = keras.Input(input_shape, name="images")
     x = keras.layers.GaussianNoise(noise, name="input_noise")(inputs) if noise else inputs
     x = backbone(x)
     if len(x.shape) > 2:
         x = keras.layers.Flatten(name="flatten")(x)
     code = keras.layers.Dense(latent, name="bottleneck")(x)
-    scale = 2 ** len(decoder_filters)
-    seed_height, seed_width = math.ceil(height / scale), math.ceil(width / scale)
-    x = keras.layers.Dense(seed_height * seed_width * decoder_filters[0], activation="relu", name="decoder_seed")(code)
-    x = keras.layers.Reshape((seed_height, seed_width, decoder_filters[0]), name="decoder_map")(x)
-    for index, filters in enumerate(decoder_filters):
-        x = keras.layers.Conv2DTranspose(filters, 3, strides=2, padding="same", activation="relu",
-                                         name=f"decoder_up{index}")(x)
-    x = keras.layers.Conv2D(channels, 3, padding="same", dtype="float32", name="reconstruction_conv")(x)
-    if (x.shape[1], x.shape[2]) != (height, width):
-        x = keras.layers.CenterCrop(height, width, name="reconstruction_crop")(x)
-    return keras.Model(inputs, x, name=name)
+    reconstruction = upsampling_decoder(latent, input_shape, decoder_filters)(code)
+    return keras.Model(inputs, reconstruction, name=name)
 
 
 def reconstruction_errors(model, images, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
