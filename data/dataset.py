@@ -47,6 +47,18 @@ class Datasets:
     assets: dict[str, Callable] = field(default_factory=dict)
 
 
+def model_inputs(examples: Examples, datasets: Datasets, batch_size: int = 256) -> np.ndarray:
+    """The examples decoded and preprocessed as the model sees them (the deterministic stages, no augmentation),
+    in order, as one array: what generators compare their samples with.
+
+    Example:
+        >>> images = model_inputs(test_examples, datasets)   # doctest: +SKIP
+    """
+    one = lambda x, y: datasets.preprocess(x[None])[0]  # noqa: E731  (per example: images of any size)
+    batches = _decoded(examples).map(one, num_parallel_calls=AUTOTUNE).batch(batch_size)
+    return np.concatenate(list(batches.as_numpy_iterator()))
+
+
 def one_hot_targets(num_classes: int) -> Callable:
     """The default target encoding: one-hot class ids (so MixUp/CutMix can mix them).
 

@@ -220,7 +220,7 @@ def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool, ex
     from models import plots
     from pipelines.strategy import select_precision, select_strategy, strategy_name
     from pipelines.tracking import epoch_logger
-    from pipelines.epoch_figures import epoch_figures_logger
+    from pipelines.epoch_report import epoch_reporter
     from models.tasks.base import Evaluation
     from pipelines.training import train
 
@@ -253,8 +253,8 @@ def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool, ex
     profiler = [profiler_callback(work_dir / "profile")] if profile else []
     keras_history = train(
         spec, task, model, backbone, datasets, work_dir,
-        callbacks=[timings.keras_callback(), epoch_logger(tracker), epoch_figures_logger(tracker, task), *profiler,
-                   *extra_callbacks],
+        callbacks=[timings.keras_callback(), epoch_reporter(tracker, task, datasets, prepared.splits),
+                   epoch_logger(tracker), *profiler, *extra_callbacks],
         class_weight=task.class_weight(train_examples),
         strategy=strategy, resuming=resume,
     )
@@ -268,7 +268,7 @@ def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool, ex
     held_out, held_out_examples = ((datasets.test, test_examples) if datasets.test is not None
                                    else (datasets.validation, validation_examples))
     with timings.phase("evaluation"):
-        task.calibrate(model, datasets, validation_examples)
+        task.calibrate(model, datasets, prepared.splits)
         evaluation = (task.evaluate(model, held_out, train_examples, held_out_examples)
                       if held_out is not None else Evaluation())
     metrics = evaluation.metrics

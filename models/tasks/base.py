@@ -115,7 +115,7 @@ class Task:
     Subclasses implement `check`, `targets`, `build_model`, `compile_options`,
     `evaluate`, `export_endpoints`, `reference` and `parity`; they may
     override `read_targets`, `split`, `prepare`, `choose`, `class_weight`, `monitor`, `calibrate`,
-    `collapse_causes`, `data_figures`, `epoch_figures`, `backbone_input_shape` and
+    `collapse_causes`, `data_figures`, `epoch_report`, `backbone_input_shape` and
     `serving_requests`.
     """
 
@@ -234,17 +234,19 @@ class Task:
         return Evaluation(verdicts=[found.verdict([*causes, *self.collapse_causes()])], tags={TAG: found.reason})
 
 
-    def calibrate(self, model, datasets, validation) -> None:
-        """Learn what evaluation and the export need from the trained model on the validation split (`datasets.
-        validation`, `validation` its examples in the same order): an anomaly threshold. Nothing by default."""
+    def calibrate(self, model, datasets, splits) -> None:
+        """Learn what evaluation and the export need from the trained model, before evaluation: an anomaly
+        threshold from the validation split. `splits` are the (train, validation, test) examples, in the order of
+        `datasets`' splits. Nothing by default."""
 
     def data_figures(self, datasets, examples) -> dict:
         """Figures about the data, logged before training (none by default)."""
         return {}
 
-    def epoch_figures(self, model, epoch: int) -> dict:
-        """Figures logged after every epoch, by artifact name (a generator's samples); none by default."""
-        return {}
+    def epoch_report(self, model, epoch: int, datasets, splits) -> Evaluation:
+        """After every epoch: metrics added to the epoch's logs (so callbacks and MLflow see them, e.g. a
+        generator's `val_fid`) and figures logged by artifact name (its samples). Nothing by default."""
+        return Evaluation()
 
     def backbone_input_shape(self, input_shape):
         """The input shape the backbone is built for (text tasks: the token ids')."""

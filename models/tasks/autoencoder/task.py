@@ -130,7 +130,7 @@ class Autoencoder(Task):
         """Mean squared reconstruction error."""
         return {"loss": "mse"}
 
-    def calibrate(self, model, datasets, validation) -> None:
+    def calibrate(self, model, datasets, splits) -> None:
         """The threshold from the validation split's scores (best F1 with labelled anomalies, else a percentile)."""
         from models.tasks.autoencoder.model import reconstruction_errors
         from models.tasks.autoencoder.scores import choose_threshold
@@ -140,7 +140,7 @@ class Autoencoder(Task):
                              "data.split.validation above 0")
         images = np.concatenate([np.asarray(x) for x, _ in datasets.validation])
         scores, _ = reconstruction_errors(model, images)
-        anomalous = self.anomalous(validation.labels) if self.head.normal_classes else None
+        anomalous = self.anomalous(splits[1].labels) if self.head.normal_classes else None
         self.threshold, self.threshold_reason = choose_threshold(scores, anomalous, self.head.percentile)
         self.validation_normals = images if anomalous is None else images[anomalous == 0]
         print(f"Anomaly threshold {self.threshold:.4g}: {self.threshold_reason}", file=sys.stderr)

@@ -59,6 +59,7 @@ class Vae(Task):
         super().__init__(spec)
         self.input_shape = None
         self.class_names: list[str] = []
+        self.realism: dict[str, float] = {}
 
     # Data -------------------------------------------------------------------------------------
 
@@ -108,13 +109,13 @@ class Vae(Task):
         return {"loss": {"reconstruction": summed_binary_crossentropy, "kl": mean_value},
                 "loss_weights": {"reconstruction": 1.0, "kl": self.head.beta}}
 
-    def epoch_figures(self, model, epoch: int) -> dict:
+    def epoch_report(self, model, epoch: int, datasets, splits) -> Evaluation:
         """The images of the same seeds after every epoch, under `samples/`."""
         from models import plots
 
         pixels = self.generate(model, np.arange(SAMPLE_SEEDS))
-        return {f"samples/epoch_{epoch + 1:03d}.png": plots.image_grid(
-            pixels, [f"seed {i}" for i in range(SAMPLE_SEEDS)], title=f"Samples after epoch {epoch + 1}")}
+        return Evaluation(figures={f"samples/epoch_{epoch + 1:03d}.png": plots.image_grid(
+            pixels, [f"seed {i}" for i in range(SAMPLE_SEEDS)], title=f"Samples after epoch {epoch + 1}")})
 
     def generate(self, model, seeds) -> np.ndarray:
         """uint8 images [n, h, w, c] of the decoder for the codes of `seeds`."""
@@ -124,6 +125,20 @@ class Vae(Task):
         return to_pixels(model.get_layer("decoder")(codes, training=False)).numpy()
 
     # Evaluation -------------------------------------------------------------------------------
+
+    def calibrate(self, model, datasets, splits) -> None:
+        """FID and KID of as many samples as held-out images, against them, in a feature space of the real images
+        (`models.tasks.realism`), and the same distances between real training and held-out images (the floor)."""
+        from models.tasks.realism import Realism
+        from models.tasks.vae.model import seeded_codes
+
+        held = 2 if splits[2].size else 1
+        realism = Realism(datasets, splits, image_shape=datasets.model_input_shape,
+                          num_classes=len(self.class_names), seed=self.spec.seed)
+        count = len(realism.real_features(held))
+        codes = seeded_codes(np.arange(count, dtype="int64"), self.head.latent).numpy()
+        fake = np.asarray(model.get_layer("decoder").predict(codes, batch_size=256, verbose=0))
+        self.realism = {**realism.scores(fake, held, "test_"), **realism.floor(held, "test_")}
 
     def evaluate(self, model, dataset, train, held_out) -> Evaluation:
         """The negative ELBO and its two terms on the test split; samples, reconstructions and the codes in 2-D."""
@@ -145,10 +160,15 @@ class Vae(Task):
             "codes.png": vae_plots.code_scatter(encoded["mean"], held_out.labels, self.class_names),
         }
         metrics["test_code_active_units"] = float(np.sum(np.var(encoded["mean"], axis=0) > 0.01))
+        metrics.update(self.realism)
         verdicts = [f"Test negative ELBO {metrics['test_loss']:.4g}: reconstruction "
                     f"{metrics.get('test_reconstruction_loss', float('nan')):.4g} + beta x KL "
                     f"{metrics.get('test_kl_loss', float('nan')):.4g}; {int(metrics['test_code_active_units'])} of "
                     f"{self.head.latent} code units in use."]
+        if self.realism:
+            verdicts.append(f"Samples: FID {self.realism['test_fid']:.4g} and KID {self.realism['test_kid']:.4g} "
+                            f"against held-out images; real training images score {self.realism['test_fid_real_floor']:.4g} "
+                            f"and {self.realism['test_kid_real_floor']:.4g} (the floor).")
         return Evaluation(metrics, figures, verdicts=verdicts)
 
     # Export -----------------------------------------------------------------------------------
