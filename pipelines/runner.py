@@ -117,7 +117,8 @@ def run(spec: Spec | str | Path | dict, *, overrides: list[str] = (), resume: bo
     work_dir = _work_dir(spec, resume)
     state = run_state(work_dir)
     uri = resolve_tracking_uri(spec.tracking.tracking_uri) if spec.tracking.enabled and chief else None
-    tracker = Tracker(uri, spec.experiment, enabled=spec.tracking.enabled and chief)
+    tracker = Tracker(uri, spec.experiment, enabled=spec.tracking.enabled and chief,
+                      spool_dir=spec.training.work_dir)  # a server's unsent records: <work_dir>/<run>.pending
     tags = {tag.SPEC_NAME: spec.name, tag.TASK: spec.task, **spec.tracking.tags, **(tags or {})}
     with tracker.running(spec.tracking.run_name or spec.name, tags,
                          resume_run_id=state.get("run_id") if resume else None,

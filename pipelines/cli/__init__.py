@@ -25,12 +25,12 @@ import argparse
 import os
 import sys
 
-from pipelines.cli import compare, components, init, predict, promote, run, schema, sweep, validate
+from pipelines.cli import compare, components, init, predict, promote, run, schema, sweep, tracking_upload, validate
 from pipelines.cli.common import EXIT_BAD_INPUT, EXIT_ERROR, EXIT_GATE, EXIT_OK
 
 __all__ = ["COMMANDS", "EXIT_BAD_INPUT", "EXIT_ERROR", "EXIT_GATE", "EXIT_OK", "build_parser", "main"]
 
-COMMANDS = (init, run, validate, schema, components, predict, sweep, compare, promote)
+COMMANDS = (init, run, validate, schema, components, predict, sweep, compare, promote, tracking_upload)
 """The command modules, in `kpipe --help` order; each has `add_parser(commands)` and `run(args)`."""
 
 
