@@ -78,7 +78,9 @@ def _work_dir(spec: Spec, resume: bool) -> Path:
     if resume and not run_state(work_dir).exists():
         raise ResumeError(f"--resume: no unfinished run of {spec.name!r} in {work_dir}")
     if not resume and work_dir.exists():
-        shutil.rmtree(work_dir)
+        for entry in work_dir.iterdir():  # each other worker's folder (worker-<i>) is that worker's to clear
+            if not (chief and entry.is_dir() and entry.name.startswith("worker-")):
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     work_dir.mkdir(parents=True, exist_ok=True)
     return work_dir
 

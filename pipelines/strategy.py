@@ -98,6 +98,21 @@ def strategy_name(strategy: tf.distribute.Strategy) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower() or "unknown"
 
 
+# Strategies under which Keras 3's own fit() and evaluate() fail, so training runs the custom loop in
+# `pipelines.distributed_fit`: MultiWorkerMirroredStrategy reduces a PerReplica batch (keras-team/keras#20585).
+_FIT_FAILS = {"multi_worker"}
+
+
+def keras_fit_works(strategy: tf.distribute.Strategy) -> bool:
+    """Whether Keras' `model.fit()` trains under `strategy` (else `pipelines.distributed_fit.fit` does).
+
+    Example:
+        >>> keras_fit_works(tf.distribute.get_strategy())
+        True
+    """
+    return strategy_name(strategy) not in _FIT_FAILS
+
+
 def select_precision(setting: str, strategy: tf.distribute.Strategy) -> str:
     """The Keras dtype policy name for `training.mixed_precision`."""
     if setting != "auto":

@@ -1,5 +1,10 @@
 """Compile and fit a model as the spec says, in one or two phases.
 
+Under a strategy where Keras' own `fit()` fails (`pipelines.strategy.keras_fit_works`:
+MultiWorkerMirroredStrategy), `pipelines.distributed_fit.fit` trains instead, with the same
+callbacks; afterwards the model leaves the strategy, so each worker evaluates on its own and
+the chief alone exports.
+
 With `model.trainable.backbone: false` and `unfreeze_after_epoch: N`, training
 runs a frozen-backbone phase for N epochs, then unfreezes the backbone and
 fine-tunes at `fine_tune_learning_rate_factor` times the learning rate. Each
@@ -102,7 +107,14 @@ def train(spec, task, model, backbone, datasets, work_dir: Path, *, callbacks: l
     before BackupAndRestore records it as done: a kill never loses an epoch's metrics.
     """
     import contextlib
+    import functools
 
+    from pipelines import distributed_fit
+    from pipelines.strategy import keras_fit_works
+
+    # Keras' fit() fails under some strategies (MultiWorkerMirroredStrategy): a custom loop trains there
+    custom_loop = strategy is not None and not keras_fit_works(strategy)
+    fit = functools.partial(distributed_fit.fit, model) if custom_loop else model.fit
     phases = plan_phases(spec)
     state = phase_state(work_dir)
     steps_per_epoch = spec.training.steps_per_epoch or datasets.steps_per_epoch
@@ -119,7 +131,7 @@ def train(spec, task, model, backbone, datasets, work_dir: Path, *, callbacks: l
         if index in state.get("done", []):
             model.load_weights(str(phase_weights(work_dir, index)))
             continue
-        fitted = model.fit(
+        fitted = fit(
             train_data,
             validation_data=datasets.validation,
             epochs=phase.end,
@@ -134,4 +146,6 @@ def train(spec, task, model, backbone, datasets, work_dir: Path, *, callbacks: l
             history.setdefault(key, []).extend(values)
         model.save_weights(str(phase_weights(work_dir, index)))
         state.update(done=[*state.get("done", []), index])
+    if custom_loop:  # evaluation and export then run on each worker alone
+        distributed_fit.leave_strategy(model)
     return history

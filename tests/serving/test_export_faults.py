@@ -128,8 +128,6 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.mark.xfail(strict=True, reason="Keras 3 fit() fails under MultiWorkerMirroredStrategy "
-                   "(keras-team/keras#20585): strategy.reduce of the first PerReplica batch in _maybe_symbolic_build")
 def test_multi_worker_training_exports_and_logs_from_the_chief_only(tiny_spec, in_tmp_dir):
     tiny_spec["training"].update({"strategy": "multi_worker", "epochs": 1, "steps_per_epoch": 4})
     tiny_spec["tracking"] = {"log_model": False}
