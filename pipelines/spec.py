@@ -133,6 +133,14 @@ class TrainingSpec(Options):
                           "3x the examples of the smallest, else none), balanced, none, or {class id: weight}; "
                           "unset: the task's default (auto for text classification, none for the others)."
     )
+    backend: Literal["tensorflow", "jax"] = Field(
+        "tensorflow", description="The Keras backend that trains the model. `kpipe run` and `kpipe sweep` set "
+                                  "KERAS_BACKEND from it before Keras is imported (a sweep's trials inherit it); a "
+                                  "process whose Keras already runs another backend refuses the run. The input "
+                                  "pipeline stays tf.data and the export a TF SavedModel (JAX models through "
+                                  "jax2tf) on both. jax spreads batches over all local devices (DataParallel). "
+                                  "Tasks that cannot train on a backend are refused at validation."
+    )
     strategy: Literal["auto", "cpu", "gpu", "mirrored", "multi_worker", "tpu"] = "auto"
     mixed_precision: Literal["auto", "float32", "mixed_float16", "mixed_bfloat16"] = "auto"
     jit_compile: Union[Literal["auto"], bool] = "auto"
@@ -142,6 +150,13 @@ class TrainingSpec(Options):
                             "terminal, 2 when stdout is not one (a log file, CI). `kpipe run --quiet` sets 0, "
                             "`--verbose` 1."
     )
+
+    @model_validator(mode="after")
+    def _strategy_fits_backend(self):
+        if self.backend == "jax" and self.strategy in ("mirrored", "multi_worker", "tpu"):
+            raise ValueError(f"strategy: {self.strategy} is a tf.distribute strategy; with backend: jax use auto "
+                             f"(data parallel over all local devices), cpu or gpu")
+        return self
 
 
 class TrackingSpec(Options):

@@ -64,6 +64,12 @@ STRATEGIES = {
 
 def select_strategy(name: str) -> tf.distribute.Strategy:
     """The strategy for `training.strategy`; a clear error when the hardware is missing."""
+    import keras
+
+    if keras.backend.backend() == "jax":  # keras.distribution.DataParallel over all local devices
+        from pipelines.jax_distribution import select_jax_strategy
+
+        return select_jax_strategy(name)
     return STRATEGIES[name]()
 
 
@@ -115,6 +121,8 @@ def keras_fit_works(strategy: tf.distribute.Strategy) -> bool:
 
 def select_precision(setting: str, strategy: tf.distribute.Strategy) -> str:
     """The Keras dtype policy name for `training.mixed_precision`."""
+    if hasattr(strategy, "precision"):  # JAX (pipelines.jax_distribution): auto from the JAX devices
+        return strategy.precision(setting)
     if setting != "auto":
         return setting
     if isinstance(strategy, tf.distribute.TPUStrategy):

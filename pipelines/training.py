@@ -119,6 +119,10 @@ def train(spec, task, model, backbone, datasets, work_dir: Path, *, callbacks: l
     state = phase_state(work_dir)
     steps_per_epoch = spec.training.steps_per_epoch or datasets.steps_per_epoch
     train_data = datasets.train.repeat() if spec.training.steps_per_epoch else datasets.train
+    validation_data = datasets.validation
+    jax_data_parallel = hasattr(strategy, "even_batches")  # pipelines.jax_distribution: fit runs in its scope
+    if jax_data_parallel:  # DataParallel splits each batch evenly over the devices
+        train_data, validation_data = strategy.even_batches(train_data), strategy.even_batches(validation_data)
     context = CallbackContext(work_dir, resuming, *task.monitor())
     history: dict[str, list[float]] = {}
     for index, phase in enumerate(phases):
@@ -131,17 +135,18 @@ def train(spec, task, model, backbone, datasets, work_dir: Path, *, callbacks: l
         if index in state.get("done", []):
             model.load_weights(str(phase_weights(work_dir, index)))
             continue
-        fitted = fit(
-            train_data,
-            validation_data=datasets.validation,
-            epochs=phase.end,
-            initial_epoch=phase.start,
-            steps_per_epoch=steps_per_epoch,
-            callbacks=[*callbacks, *spec_callbacks(spec, context), *schedule_callbacks],
-            class_weight=class_weight,
-            shuffle=False,
-            verbose=keras_verbose(spec.training.verbose),
-        )
+        with strategy.scope() if jax_data_parallel else contextlib.nullcontext():
+            fitted = fit(
+                train_data,
+                validation_data=validation_data,
+                epochs=phase.end,
+                initial_epoch=phase.start,
+                steps_per_epoch=steps_per_epoch,
+                callbacks=[*callbacks, *spec_callbacks(spec, context), *schedule_callbacks],
+                class_weight=class_weight,
+                shuffle=False,
+                verbose=keras_verbose(spec.training.verbose),
+            )
         for key, values in fitted.history.items():
             history.setdefault(key, []).extend(values)
         model.save_weights(str(phase_weights(work_dir, index)))

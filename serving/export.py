@@ -1,5 +1,8 @@
 """Export a trained model for TF Serving: bytes-in signatures, warmup, parity, atomic version.
 
+Tasks write their endpoints as TensorFlow functions around `model(x, training=False)`;
+a model trained on JAX reaches them as a jax2tf stand-in (`serving.jax_export`), so the
+export is the same TF SavedModel, signatures, warmup and parity check on both backends.
 A version is published only after it has been reloaded with
 `tf.saved_model.load`, its warmup records replayed and its answers compared
 with the Keras model on test rows by the task's own parity check
@@ -23,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from serving.config import write_models_config
+from serving.jax_export import serving_model
 from serving.loading import load_export
 from serving.parity import serve
 from serving.publish import export_archive, publish_version
@@ -47,7 +51,7 @@ def export_for_serving(spec, task, model, datasets, examples) -> ExportResult:
     options = spec.export
     started = time.perf_counter()
     timings: dict[str, float] = {}
-    tracked, endpoints = task.export_endpoints(model, datasets)
+    tracked, endpoints = task.export_endpoints(serving_model(model), datasets)  # on JAX: a jax2tf stand-in
     count = min(options.parity_samples, len(examples.labels))
     requests = task.serving_requests(examples, range(count))
     reference = task.reference(model, datasets, requests)

@@ -182,7 +182,8 @@ def export_archive(
 ) -> Path:
     """Write a SavedModel with one signature per endpoint, via `keras.export.ExportArchive`.
 
-    Each endpoint maps a name to `(fn, input_signature)`. Every `tf.TensorSpec`
+    Each endpoint maps a name to `(fn, input_signature)`; `fn` is a TensorFlow function
+    (on the JAX backend it calls the model through `serving.jax_export.serving_model`). Every `tf.TensorSpec`
     must carry a `name`: it becomes the signature's input key, which is what
     TF Serving clients send (`{"instances": [{"image_bytes": {"b64": ...}}]}`).
     `fn` should return a dict of named tensors; the dict keys become the
@@ -218,7 +219,14 @@ def export_archive(
     elif default != "serving_default":
         raise ValueError(f"default endpoint {default!r} is not one of {names}")
 
-    archive = keras.export.ExportArchive()
+    if keras.backend.backend() == "jax":  # endpoints are TF functions around a jax2tf model (serving.jax_export)
+        from serving.jax_export import tf_export_archive
+
+        archive = tf_export_archive()
+        # JAX Keras layers hold no TF state; the model's variables live in its `serving_model` stand-in
+        tracked = [resource for resource in tracked if not isinstance(resource, keras.layers.Layer)]
+    else:
+        archive = keras.export.ExportArchive()
     for resource in tracked:
         archive.track(resource)
     for name in names:

@@ -131,8 +131,13 @@ class Task:
     default_epochs = 10
     sized_stages: frozenset[str] = frozenset()
     splits_by_time = False
+    backends: tuple[str, ...] = ("tensorflow", "jax")
+    backend_notes: dict[str, str] = {}
 
     def __init__(self, spec):
+        from pipelines.backend import require_backend
+
+        require_backend(spec.training.backend)  # a process keeps its Keras backend: refuse rather than train on another
         self.spec = spec
         self.head = spec.model.head
 
@@ -145,6 +150,11 @@ class Task:
         """
         from pipelines.spec import keyed
 
+        backend = spec.training.backend
+        if backend not in cls.backends:
+            note = cls.backend_notes.get(backend)
+            raise ValueError(f"training.backend: task {spec.task} does not run on the {backend} backend"
+                             f"{f' ({note})' if note else ''}; use training.backend: {cls.backends[0]}")
         setting = spec.training.class_weight
         if setting not in ("auto", "none", None) and not cls.weighs_classes:
             raise ValueError(f"training.class_weight: task {spec.task} has no classes to weight; "

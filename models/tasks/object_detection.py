@@ -91,6 +91,9 @@ class ObjectDetection(ObjectSized, ClassTask):
 
     input_name = "image_bytes"
     target_key = "bounding_boxes"
+    backends = ("tensorflow",)
+    backend_notes = {"jax": "keras-cv's detectors compute their box loss with TensorFlow only: on JAX the "
+                            "box targets do not reach it"}
     parity_signature = "raw_predictions"
     metric = "map_50"
     stratify = False

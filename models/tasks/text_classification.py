@@ -52,6 +52,9 @@ class TextClassification(ClassTask):
     """Classify texts into one of N classes, or several (strings-in TF Serving export)."""
 
     input_name = "texts"
+    backends = ("tensorflow",)
+    backend_notes = {"jax": "the tokenize stage's TextEncoder is a plain Keras layer, which JAX cannot run on "
+                            "strings inside tf.data"}
     default_class_weight = "auto"  # a few hundred imbalanced paragraphs otherwise collapse to the largest class
 
     # Data -------------------------------------------------------------------------------------

@@ -81,6 +81,9 @@ class TokenClassification(ClassTask):
     """Tag every word of a text (BIO entities, parts of speech); strings-in TF Serving export."""
 
     input_name = "texts"
+    backends = ("tensorflow",)
+    backend_notes = {"jax": "the tokenize stage's TextEncoder is a plain Keras layer, which JAX cannot run on "
+                            "strings inside tf.data"}
     weighs_classes = False  # per-pixel (per-token) targets: Keras weighs classes of one label per example
     class_weight = Task.class_weight
 

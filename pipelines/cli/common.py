@@ -30,7 +30,14 @@ def add_spec_parser(commands, name: str, handler, help_text: str) -> argparse.Ar
 
 
 def load(args):
-    """The validated spec of `args.spec` with `args.set` overrides applied."""
+    """The validated spec of `args.spec` with `args.set` overrides applied.
+
+    Its `training.backend` is read from the YAML first and set as KERAS_BACKEND before
+    loading imports Keras (`pipelines.backend.use_backend`), so the run (and a sweep's trials) train on it.
+    """
+    from pipelines.backend import spec_backend, use_backend
+
+    use_backend(spec_backend(args.spec, args.set or []))
     from pipelines.spec_loading import load_spec
 
     return load_spec(args.spec, overrides=args.set or [])

@@ -32,6 +32,10 @@ def run(args) -> int:
     from pipelines.search import SearchPlan, parse_grid, parse_range
 
     spec = load(args)
+    varied = [text.partition("=")[0].strip() for text in [*(args.grid or []), *(args.range or [])]]
+    if "training.backend" in varied or (spec.sweep and "training.backend" in spec.sweep.parameters):
+        raise ValueError("training.backend cannot vary between trials: a sweep's trials run in one process, on the "
+                         "Keras backend it started with; run one sweep per backend (--set training.backend=jax)")
     if args.random and args.tuner:
         raise ValueError("--random N and --tuner are two search strategies; choose one")
     if args.max_trials and not args.tuner:

@@ -52,6 +52,9 @@ class TabularTask(Task):
 
     input_name = None
     task_name = "tabular"
+    backends = ("tensorflow",)
+    backend_notes = {"jax": "its model takes raw table columns, strings included, and encodes them itself with a "
+                            "Keras FeatureSpace; JAX arrays hold no strings"}
 
     # Data -------------------------------------------------------------------------------------
 
