@@ -18,19 +18,28 @@ import math
 
 
 def upsampling_decoder(code_size: int, image_shape, filters: list[int], activation: str | None = None,
-                       name: str = "decoder"):
-    """A Keras model code [batch, code_size] -> images [batch, h, w, c] (`activation` on the last layer)."""
+                       batch_norm: bool = False, name: str = "decoder"):
+    """A Keras model code [batch, code_size] -> images [batch, h, w, c] (`activation` on the last layer).
+
+    `batch_norm` normalises the seed and every upsampled map before its ReLU (as DCGAN's generator does).
+    """
     import keras
 
     height, width, channels = image_shape
     scale = 2 ** len(filters)
     seed_height, seed_width = math.ceil(height / scale), math.ceil(width / scale)
     code = keras.Input((code_size,), name="code")
-    x = keras.layers.Dense(seed_height * seed_width * filters[0], activation="relu", name="seed")(code)
-    x = keras.layers.Reshape((seed_height, seed_width, filters[0]), name="seed_map")(x)
+    def activated(x, label):
+        if batch_norm:
+            x = keras.layers.BatchNormalization(name=f"{label}_bn")(x)
+        return keras.layers.ReLU(name=f"{label}_relu")(x)
+
+    x = keras.layers.Dense(seed_height * seed_width * filters[0], use_bias=not batch_norm, name="seed")(code)
+    x = activated(keras.layers.Reshape((seed_height, seed_width, filters[0]), name="seed_map")(x), "seed")
     for index, count in enumerate(filters):
-        x = keras.layers.Conv2DTranspose(count, 3, strides=2, padding="same", activation="relu",
+        x = keras.layers.Conv2DTranspose(count, 4, strides=2, padding="same", use_bias=not batch_norm,
                                          name=f"up{index}")(x)
+        x = activated(x, f"up{index}")
     x = keras.layers.Conv2D(channels, 3, padding="same", activation=activation, dtype="float32", name="image")(x)
     if (x.shape[1], x.shape[2]) != (height, width):
         x = keras.layers.CenterCrop(height, width, name="crop")(x)

@@ -61,6 +61,7 @@ MODULES = [
     "models.tasks.sequence_classification",
     "models.tasks.autoencoder.task",
     "models.tasks.vae.task",
+    "models.tasks.gan.task",
     "pipelines.optimizers",
     "pipelines.schedules",
     "pipelines.callbacks.early_stopping",

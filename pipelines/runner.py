@@ -296,7 +296,8 @@ def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool, ex
         with timings.phase("model_logging"):
             versions = _library_versions()
             sample = tf.nest.map_structure(lambda t: t[:4], next(iter(datasets.train))[0])
-            tracker.log_model(model, [f"tensorflow=={versions['tensorflow']}", f"keras=={versions['keras']}"],
+            logged, sample = task.logged_model(model, sample)
+            tracker.log_model(logged, [f"tensorflow=={versions['tensorflow']}", f"keras=={versions['keras']}"],
                               sample)
     from pipelines.report import log_report  # report.html in the run's artifacts, what a reviewer opens
     log_report(tracker, spec, prepared, result, timings)

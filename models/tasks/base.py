@@ -115,7 +115,7 @@ class Task:
     Subclasses implement `check`, `targets`, `build_model`, `compile_options`,
     `evaluate`, `export_endpoints`, `reference` and `parity`; they may
     override `read_targets`, `split`, `prepare`, `choose`, `class_weight`, `monitor`, `calibrate`,
-    `collapse_causes`, `data_figures`, `epoch_report`, `backbone_input_shape` and
+    `collapse_causes`, `data_figures`, `epoch_report`, `logged_model`, `backbone_input_shape` and
     `serving_requests`.
     """
 
@@ -252,6 +252,11 @@ class Task:
     def data_figures(self, datasets, examples) -> dict:
         """Figures about the data, logged before training (none by default)."""
         return {}
+
+    def logged_model(self, model, sample):
+        """(the Keras model MLflow logs, a sample input batch for its signature): the trained model itself by
+        default; a GAN logs its generator."""
+        return model, sample
 
     def epoch_report(self, model, epoch: int, datasets, splits) -> Evaluation:
         """After every epoch: metrics added to the epoch's logs (so callbacks and MLflow see them, e.g. a

@@ -58,3 +58,33 @@ class Realism:
     def accuracy(self, images: np.ndarray, class_ids: np.ndarray) -> float:
         """The share of images the classifier assigns to `class_ids`."""
         return self.net.accuracy(images, class_ids)
+
+
+def require_unit_pixels(images: np.ndarray, task: str) -> np.ndarray:
+    """`images` (as the model sees them) when they lie in [0, 1], as a sigmoid generator makes them; else an error.
+
+    Example:
+        >>> require_unit_pixels(np.full((1, 2, 2, 1), 255.0), "gan")
+        Traceback (most recent call last):
+        ...
+        ValueError: task gan generates pixels in [0, 1], but the training images reach [255, 255] after the stages; \
+add a rescale stage (rescale: {scale: 0.00392156862745098} for 8-bit images)
+    """
+    low, high = float(images.min()), float(images.max())
+    if low < -1e-6 or high > 1 + 1e-6:
+        raise ValueError(f"task {task} generates pixels in [0, 1], but the training images reach [{low:.4g}, "
+                         f"{high:.4g}] after the stages; add a rescale stage (rescale: {{scale: "
+                         f"0.00392156862745098}} for 8-bit images)")
+    return images
+
+
+def diversity(features: np.ndarray, pairs: int = 2000, seed: int = 0) -> float:
+    """The mean distance between random pairs of feature vectors: near 0 when every image is alike.
+
+    Example:
+        >>> diversity(np.ones((10, 3))), round(diversity(np.eye(3)), 2) > 0
+        (0.0, True)
+    """
+    rng = np.random.default_rng(seed)
+    first, second = rng.integers(0, len(features), pairs), rng.integers(0, len(features), pairs)
+    return float(np.mean(np.linalg.norm(features[first] - features[second], axis=1)))

@@ -21,6 +21,8 @@ def add_parser(commands) -> None:
                               "step and one column per value (target first); forecasts print one row per step")
     predict.add_argument("--seed", action="append", type=int, metavar="N",
                          help="a seed for a generator export (repeatable): one image per seed, written as PNG")
+    predict.add_argument("--class-id", action="append", type=int, metavar="C",
+                         help="--seed with a conditional generator: the class of each seed (once: for every seed)")
     predict.add_argument("--output", default="generated", metavar="DIR",
                          help="--seed: the folder the images are written to (default: generated)")
     predict.set_defaults(handler=run)
@@ -37,7 +39,7 @@ def run(args) -> int:
     if args.seed:
         from serving.generate_client import generate_files
 
-        _fill(table, generate_files(args.export_dir, args.seed, args.output))
+        _fill(table, generate_files(args.export_dir, args.seed, args.output, args.class_id))
     elif args.series:
         from serving.series_client import predict_series
 

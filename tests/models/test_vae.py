@@ -6,7 +6,7 @@ import tensorflow as tf
 import yaml
 from mlflow import MlflowClient
 
-from models.tasks.vae.model import seeded_codes
+from models.seeded import seeded_codes
 from pipelines.cli import main
 from pipelines.runner import run
 from serving.loading import load_export
@@ -33,7 +33,7 @@ def test_seeded_codes_are_the_same_for_the_same_seed_and_differ_between_seeds():
 def test_pixels_outside_zero_one_are_refused_before_training(in_tmp_dir):
     spec = _tiny()
     spec["stages"] = [{"resize": {"height": 16, "width": 16}}]  # no rescale: pixels up to 255
-    with pytest.raises(ValueError, match=r"task vae reconstructs pixels in \[0, 1\].*add a rescale stage"):
+    with pytest.raises(ValueError, match=r"task vae generates pixels in \[0, 1\].*add a rescale stage"):
         run(spec)
 
 

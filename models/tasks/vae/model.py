@@ -85,19 +85,3 @@ def build_vae(backbone, input_shape, *, latent: int, decoder_filters: list[int],
     reconstruction = keras.layers.Identity(name="reconstruction")(decoder(code))
     kl = GaussianKL(name="kl")(encoded["mean"], encoded["log_variance"])
     return keras.Model(inputs, {"reconstruction": reconstruction, "kl": kl}, name=name)
-
-
-def seeded_codes(seeds, latent: int):
-    """TensorFlow: one standard-normal code per int seed [batch] -> [batch, latent], the same for the same seed."""
-    import tensorflow as tf
-
-    seeds = tf.cast(tf.convert_to_tensor(seeds), tf.int64)
-    return tf.map_fn(lambda s: tf.random.stateless_normal([latent], seed=tf.stack([s, tf.constant(0, tf.int64)])),
-                     seeds, fn_output_signature=tf.TensorSpec([latent], tf.float32))
-
-
-def to_pixels(images):
-    """TensorFlow: images in [0, 1] -> uint8 pixels."""
-    import tensorflow as tf
-
-    return tf.cast(tf.round(tf.clip_by_value(images, 0.0, 1.0) * 255.0), tf.uint8)

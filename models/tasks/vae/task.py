@@ -83,13 +83,9 @@ class Vae(Task):
     def data_figures(self, datasets, examples) -> dict:
         """Training images as the model sees them; refuses pixels outside [0, 1] (the decoder ends in a sigmoid)."""
         from models import plots
+        from models.tasks.realism import require_unit_pixels
 
-        images = np.asarray(next(iter(datasets.train))[0])
-        low, high = float(images.min()), float(images.max())
-        if low < -1e-6 or high > 1 + 1e-6:
-            raise ValueError(f"task vae reconstructs pixels in [0, 1], but the training images reach "
-                             f"[{low:.4g}, {high:.4g}] after the stages; add a rescale stage "
-                             f"(rescale: {{scale: 0.00392156862745098}} for 8-bit images)")
+        images = require_unit_pixels(np.asarray(next(iter(datasets.train))[0]), "vae")
         return {"training_images.png": plots.image_grid(images[:SAMPLE_SEEDS], [""] * min(len(images), SAMPLE_SEEDS),
                                                         title="Training images")}
 
@@ -119,7 +115,7 @@ class Vae(Task):
 
     def generate(self, model, seeds) -> np.ndarray:
         """uint8 images [n, h, w, c] of the decoder for the codes of `seeds`."""
-        from models.tasks.vae.model import seeded_codes, to_pixels
+        from models.seeded import seeded_codes, to_pixels
 
         codes = seeded_codes(np.asarray(seeds, "int64"), self.head.latent)
         return to_pixels(model.get_layer("decoder")(codes, training=False)).numpy()
@@ -130,7 +126,7 @@ class Vae(Task):
         """FID and KID of as many samples as held-out images, against them, in a feature space of the real images
         (`models.tasks.realism`), and the same distances between real training and held-out images (the floor)."""
         from models.tasks.realism import Realism
-        from models.tasks.vae.model import seeded_codes
+        from models.seeded import seeded_codes
 
         held = 2 if splits[2].size else 1
         realism = Realism(datasets, splits, image_shape=datasets.model_input_shape,
@@ -178,7 +174,7 @@ class Vae(Task):
         import tensorflow as tf
 
         from data.images import decode_image
-        from models.tasks.vae.model import seeded_codes, to_pixels
+        from models.seeded import seeded_codes, to_pixels
 
         decoder, encoder = model.get_layer("decoder"), model.get_layer("encoder")
         latent, image_shape, preprocess = self.head.latent, self.input_shape, datasets.preprocess

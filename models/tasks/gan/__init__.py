@@ -1,0 +1,1 @@
+"""`gan`: a DCGAN, or a class-conditional GAN, that generates images from seeds."""
