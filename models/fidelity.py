@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-FEATURE_EPOCHS = 8
+FEATURE_EPOCHS = 40
 """Epochs the feature classifier trains on the real training images."""
 
 

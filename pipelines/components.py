@@ -64,6 +64,7 @@ MODULES = [
     "models.tasks.gan.task",
     "pipelines.optimizers",
     "pipelines.schedules",
+    "models.tasks.contrastive.task",
     "pipelines.callbacks.early_stopping",
     "pipelines.callbacks.model_checkpoint",
     "pipelines.callbacks.backup_and_restore",

@@ -204,7 +204,9 @@ def prepare_data(spec: Spec, timings: Timings | None = None) -> PreparedData:
         stages = []
         for index, item in enumerate(spec.stages):
             name, options = keyed(item)
-            stages.append(registry.stages.get(name).build(options, seed=spec.seed + index))
+            stage = registry.stages.get(name).build(options, seed=spec.seed + index)
+            if not (stage.training_only and task.augments_in_model):  # the task makes its own views
+                stages.append(stage)
         datasets = build_datasets(
             *splits, stages, batch_size=spec.data.batch_size, seed=spec.seed, cache=spec.data.cache,
             shuffle_buffer=spec.data.shuffle_buffer, targets=task.targets(),

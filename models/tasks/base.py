@@ -107,6 +107,8 @@ class Task:
             data (`choose`); `auto` anywhere else is refused by `check_spec`.
         splits_by_time: Whether `split` cuts time spans (and so takes
             `data.split.validation_steps` and `test_steps`).
+        augments_in_model: Whether the model applies the spec's augmentation
+            itself (two views of each image); the input pipeline then leaves it out.
         backends: The Keras backends (`training.backend`) the task trains and
             exports on; `check_spec` refuses the others, naming the task.
         backend_notes: Why a backend is missing from `backends`, by backend
@@ -131,6 +133,7 @@ class Task:
     default_epochs = 10
     sized_stages: frozenset[str] = frozenset()
     splits_by_time = False
+    augments_in_model = False
     backends: tuple[str, ...] = ("tensorflow", "jax")
     backend_notes: dict[str, str] = {}
 

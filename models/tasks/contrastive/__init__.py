@@ -1,0 +1,1 @@
+"""`contrastive`: SimCLR-style self-supervised pre-training of an image backbone."""
