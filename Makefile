@@ -32,6 +32,7 @@ quality: install
 	$(PY) -m benchmarks.tabular_quality --seeds 42 7 1
 	$(PY) -m benchmarks.quality --seeds 42 7
 	$(PY) -m benchmarks.forecast_quality
+	$(PY) -m benchmarks.tsc_quality
 	$(PY) -m benchmarks.vision_quality
 
 clean:

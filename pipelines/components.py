@@ -27,6 +27,7 @@ MODULES = [
     "data.sources.shapes",
     "data.sources.time_series",
     "data.sources.series_rows",
+    "data.sources.ucr",
     "data.sources.statsmodels",
     "data.stages.resize",
     "data.stages.rescale",

@@ -22,6 +22,12 @@ from pydantic import Field, model_validator
 from pipelines.options import Options, PositiveInt
 from pipelines.registry import backbones
 
+BATCH_NORM_MOMENTUM = 0.9
+"""Momentum of the BatchNorm moving statistics (Keras' default is 0.99). A small training set (the UCR
+archive's: 30 to 500 series) gives a few steps per epoch; with 0.99 the moving statistics, which inference
+uses, lag the batch statistics for hundreds of steps and a model that fits its training set perfectly
+answers at chance in inference mode (GunPoint: 0.49 test accuracy after 60 epochs, 0.99 with 0.9)."""
+
 
 class FcnOptions(Options):
     filters: list[PositiveInt] = Field(
@@ -69,7 +75,7 @@ def conv_block(x, mask, filters: int, kernel_size: int, *, name: str, activation
     from models.backbones.series_inputs import zero_padding
 
     x = keras.layers.Conv1D(filters, kernel_size, padding="same", use_bias=False, name=f"{name}_conv")(x)
-    x = keras.layers.BatchNormalization(name=f"{name}_bn")(x, mask=mask)
+    x = keras.layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM, name=f"{name}_bn")(x, mask=mask)
     if activation:
         x = keras.layers.ReLU(name=f"{name}_relu")(x)
     return zero_padding(x, mask)

@@ -22,6 +22,7 @@ Example (YAML):
 
 from pydantic import Field
 
+from models.backbones.fcn import BATCH_NORM_MOMENTUM
 from pipelines.options import Options, PositiveInt
 from pipelines.registry import backbones
 
@@ -60,7 +61,8 @@ def inception_time(options: InceptionTimeOptions, *, input_shape, name: str = "b
         x = _inception_module(x, mask, options, name=f"module{index}")
         if (index + 1) % options.residual_every == 0:
             shortcut = keras.layers.Conv1D(x.shape[-1], 1, use_bias=False, name=f"shortcut{index}_conv")(residual)
-            shortcut = keras.layers.BatchNormalization(name=f"shortcut{index}_bn")(shortcut, mask=mask)
+            shortcut = keras.layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM,
+                                                       name=f"shortcut{index}_bn")(shortcut, mask=mask)
             x = keras.layers.Add(name=f"shortcut{index}_add")([x, shortcut])
             x = zero_padding(keras.layers.ReLU(name=f"shortcut{index}_relu")(x), mask)
             residual = x
@@ -88,5 +90,5 @@ def _inception_module(x, mask, options, *, name):
     pooled = zero_padding(pooled, mask)
     branches.append(keras.layers.Conv1D(options.filters, 1, use_bias=False, name=f"{name}_pool_conv")(pooled))
     x = keras.layers.Concatenate(name=f"{name}_concat")(branches)
-    x = keras.layers.BatchNormalization(name=f"{name}_bn")(x, mask=mask)
+    x = keras.layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM, name=f"{name}_bn")(x, mask=mask)
     return zero_padding(keras.layers.ReLU(name=f"{name}_relu")(x), mask)

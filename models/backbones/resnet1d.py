@@ -57,13 +57,14 @@ def _residual_block(x, mask, filters, kernel_sizes, *, name):
     """ReLU(convolutions(x) + shortcut(x)), padded steps 0; no ReLU after the block's last convolution."""
     import keras
 
-    from models.backbones.fcn import conv_block
+    from models.backbones.fcn import BATCH_NORM_MOMENTUM, conv_block
     from models.backbones.series_inputs import zero_padding
 
     shortcut = x
     if x.shape[-1] != filters:
         shortcut = keras.layers.Conv1D(filters, 1, use_bias=False, name=f"{name}_shortcut_conv")(shortcut)
-    shortcut = keras.layers.BatchNormalization(name=f"{name}_shortcut_bn")(shortcut, mask=mask)
+    shortcut = keras.layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM, name=f"{name}_shortcut_bn")(
+        shortcut, mask=mask)
     last = len(kernel_sizes) - 1
     for index, kernel_size in enumerate(kernel_sizes):
         x = conv_block(x, mask, filters, kernel_size, name=f"{name}_{index}", activation=index < last)
