@@ -64,6 +64,8 @@ MODULES = [
     "models.tasks.vae.task",
     "models.tasks.gan.task",
     "pipelines.optimizers",
+    "models.tasks.contrastive.task",
+    "models.tasks.diffusion.task",
     "pipelines.schedules",
     "models.tasks.contrastive.task",
     "pipelines.callbacks.early_stopping",

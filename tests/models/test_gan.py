@@ -41,7 +41,7 @@ def test_a_conditional_gan_needs_classes_and_collapse_is_read_from_diversity():
     from data.examples import Examples
 
     task = Gan(load_spec(_tiny()))
-    with pytest.raises(ValueError, match="conditional GAN needs at least 2 classes"):
+    with pytest.raises(ValueError, match="a conditional gan needs at least 2 classes"):
         task.check(Examples(np.zeros((4, 8, 8, 1), "uint8"), np.zeros(4, "int64"), ["only"]))
     assert diversity(np.ones((50, 4))) == 0.0 < diversity(np.random.default_rng(0).normal(size=(50, 4)))
 
