@@ -19,6 +19,7 @@ import yaml
 
 from pipelines import registry
 from pipelines import tags as tag
+from pipelines.lineage import resolve_lineage
 from pipelines.spec import Spec, keyed
 from pipelines.spec_loading import load_spec, with_choices
 from pipelines.timings import Timings, profiler_callback
@@ -103,6 +104,7 @@ def run(spec: Spec | str | Path | dict, *, overrides: list[str] = (), resume: bo
     timings = timings if timings is not None else Timings()
     source = source if source is not None or not isinstance(spec, (str, Path)) else spec
     spec = spec if isinstance(spec, Spec) else load_spec(spec, overrides)
+    spec, lineage = resolve_lineage(spec)  # model.backbone from_run/from_model: pinned; its source run becomes tags
     folds = spec.data.split.backtest
     if folds is not None and folds.fold is None:  # every fold, each a child run (pipelines/backtest.py)
         from pipelines.backtest import backtest
@@ -121,7 +123,7 @@ def run(spec: Spec | str | Path | dict, *, overrides: list[str] = (), resume: bo
     uri = resolve_tracking_uri(spec.tracking.tracking_uri) if spec.tracking.enabled and chief else None
     tracker = Tracker(uri, spec.experiment, enabled=spec.tracking.enabled and chief,
                       spool_dir=spec.training.work_dir)  # a server's unsent records: <work_dir>/<run>.pending
-    tags = {tag.SPEC_NAME: spec.name, tag.TASK: spec.task, **spec.tracking.tags, **(tags or {})}
+    tags = {tag.SPEC_NAME: spec.name, tag.TASK: spec.task, **lineage, **spec.tracking.tags, **(tags or {})}
     with tracker.running(spec.tracking.run_name or spec.name, tags,
                          resume_run_id=state.get("run_id") if resume else None,
                          parent_run_id=parent_run_id, description=spec.description, source=source) as run_id:

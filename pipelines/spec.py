@@ -17,12 +17,13 @@ from __future__ import annotations
 import functools
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import AfterValidator, BeforeValidator, Discriminator, Field, Tag, create_model, model_validator
+from pydantic import AfterValidator, Discriminator, Field, Tag, create_model, model_validator
 from pydantic_core import PydanticCustomError
 
 from pipelines import registry
 from pipelines.options import Fraction, Name, NonNegativeInt, Options, PositiveFloat, PositiveInt, auto_or_count
 from pipelines.spec_errors import TaggedUnion
+from pipelines.spec_unions import backbone_union, camel, field_union, keyed, keyed_union  # noqa: F401 (keyed)
 from pipelines.gates import parse_gate
 from pipelines.sweep_spec import SweepSpec
 
@@ -105,11 +106,20 @@ class TrainableSpec(Options):
 class ModelSpec(Options):
     """Backbone, head and what trains."""
 
-    backbone: "BackboneSpec"
+    backbone: "BackboneSpec" = Field(description="The backbone: `{source: builtin, name: cnn, config: ...}`, a "
+                                                 "library class (`source: keras_hub`), or an earlier run's "
+                                                 "(`{from_run: <run id>}`, `{from_model: models:/<name>@<alias>}`).")
     head: Options = Field(
         default_factory=Options, description="The task's head; its keys depend on `task` (see `kpipe components`)."
     )
     trainable: TrainableSpec = Field(default_factory=TrainableSpec)
+
+    @model_validator(mode="after")
+    def _frozen_stays_frozen(self):
+        if getattr(self.backbone, "freeze", False) is True and self.trainable.unfreeze_after_epoch is not None:
+            raise ValueError("trainable.unfreeze_after_epoch has nothing to unfreeze: backbone.freeze: true keeps "
+                             "the whole backbone frozen (freeze some layers by name or count instead)")
+        return self
 
 
 class TrainingSpec(Options):
@@ -234,95 +244,6 @@ class Spec(Options):
         return self.export.model_name or self.name
 
 
-def _camel(name: str) -> str:
-    return "".join(part.capitalize() for part in name.replace(".", "_").split("_"))
-
-
-def _union(kind: str, members: dict[str, type], tag_of, shorthand) -> Any:
-    tagged = tuple(Annotated[model, Tag(tag)] for tag, model in members.items())
-    union = Union[tagged] if len(tagged) > 1 else tagged[0]
-    return Annotated[
-        union,
-        Discriminator(tag_of),
-        TaggedUnion(kind, members),
-        BeforeValidator(shorthand),
-    ]
-
-
-def _single_key(value: Any) -> Any:
-    if isinstance(value, dict) and len(value) == 1:
-        return next(iter(value))
-    if isinstance(value, Options):
-        return next(iter(type(value).model_fields))
-    return None
-
-
-def keyed(item: Options) -> tuple[str, Options]:
-    """The name and options of a `{name: options}` spec item (stages, callbacks, ...).
-
-    Example:
-        >>> spec = spec_model().model_validate(yaml.safe_load(open("pipelines/specs/digits.yaml")))  # doctest: +SKIP
-        >>> keyed(spec.stages[0])                                                             # doctest: +SKIP
-        ('resize', ResizeOptions(height=16, width=16, interpolation='bilinear', crop_to_aspect_ratio=False))
-    """
-    name = next(iter(type(item).model_fields))
-    return name, getattr(item, name)
-
-
-def _keyed_union(reg: registry.Registry) -> Any:
-    """`{name: options}` items, or a bare `name` for all defaults."""
-    members = {
-        c.name: create_model(
-            f"{_camel(c.name)}{reg.kind.capitalize()}",
-            __base__=Options,
-            __doc__=c.summary,
-            **{c.name: (c.options, Field(default_factory=c.options, description=c.summary))},
-        )
-        for c in reg
-    }
-    return _union(reg.kind, members, _single_key, lambda v: {v: None} if isinstance(v, str) else v)
-
-
-def _field_union(reg: registry.Registry, field: str) -> Any:
-    """Mappings picked by one field (`type: csv`, `name: adam`); a bare string names it."""
-    members = {
-        c.name: create_model(
-            f"{_camel(c.name)}{reg.kind.capitalize()}",
-            __base__=c.options,
-            __doc__=c.summary,
-            **{field: (Literal[c.name], Field(description=f"{reg.kind} name"))},
-        )
-        for c in reg
-    }
-
-    def tag_of(value: Any) -> Any:
-        return value.get(field) if isinstance(value, dict) else getattr(value, field, None)
-
-    return _union(reg.kind, members, tag_of, lambda v: {field: v} if isinstance(v, str) else v)
-
-
-def _backbone_union() -> Any:
-    """`{source: keras_hub, name: ..., ...}` or `{source: builtin, name: cnn, config: ...}`."""
-    members = {}
-    for c in registry.backbones:
-        source, _, builtin = c.name.partition(".")
-        fields: dict[str, Any] = {"source": (Literal[source], Field(description="backbone library"))}
-        if builtin:
-            fields["name"] = (Literal[builtin], Field(description="built-in backbone"))
-            fields["config"] = (c.options, Field(default_factory=c.options))
-            base = Options
-        else:
-            base = c.options
-        members[c.name] = create_model(f"{_camel(c.name)}Backbone", __base__=base, __doc__=c.summary, **fields)
-
-    def tag_of(value: Any) -> Any:
-        get = value.get if isinstance(value, dict) else lambda key: getattr(value, key, None)
-        source = get("source")
-        return f"builtin.{get('name')}" if source == "builtin" else source
-
-    return _union("backbone", members, tag_of, lambda v: v)
-
-
 def _task_rules(task) -> Any:
     """A validator running `task.check_spec(spec)`: the rules a task sets on the rest of the spec."""
 
@@ -342,11 +263,11 @@ def _task_specs() -> dict[str, type[Spec]]:
     members: dict[str, type[Spec]] = {}
     for c in registry.tasks:
         model = create_model(
-            f"{_camel(c.name)}ModelSpec", __base__=ModelSpec, __doc__=ModelSpec.__doc__,
+            f"{camel(c.name)}ModelSpec", __base__=ModelSpec, __doc__=ModelSpec.__doc__,
             head=(c.options, Field(default_factory=c.options, description=f"The {c.name} head.")),
         )
         members[c.name] = create_model(
-            f"{_camel(c.name)}Spec", __base__=Spec, __doc__=c.summary,
+            f"{camel(c.name)}Spec", __base__=Spec, __doc__=c.summary,
             __validators__={"_task_rules": model_validator(mode="after")(_task_rules(c.build))},
             task=(Literal[c.name], Field(description="What the pipeline learns.")), model=(model, ...),
         )
@@ -368,16 +289,16 @@ def spec_model() -> type[Spec]:
         'Spec'
     """
     namespace: dict[str, Any] = {}
-    namespace["AugmentationSpec"] = _keyed_union(registry.augmentations)
+    namespace["AugmentationSpec"] = keyed_union(registry.augmentations)
     for reg in registry.ALL.values():
         for component in reg:
             component.options.model_rebuild(force=True, _types_namespace=namespace)
-    namespace["SourceSpec"] = _field_union(registry.sources, "type")
-    namespace["StageSpec"] = _keyed_union(registry.stages)
-    namespace["BackboneSpec"] = _backbone_union()
-    namespace["OptimizerSpec"] = _field_union(registry.optimizers, "name")
-    namespace["ScheduleSpec"] = _field_union(registry.schedules, "name")
-    namespace["CallbackSpec"] = _keyed_union(registry.callbacks)
+    namespace["SourceSpec"] = field_union(registry.sources, "type")
+    namespace["StageSpec"] = keyed_union(registry.stages)
+    namespace["BackboneSpec"] = backbone_union()
+    namespace["OptimizerSpec"] = field_union(registry.optimizers, "name")
+    namespace["ScheduleSpec"] = field_union(registry.schedules, "name")
+    namespace["CallbackSpec"] = keyed_union(registry.callbacks)
     namespace["TaskName"] = Literal[tuple(registry.tasks.names())]
     for model in (DataSpec, ModelSpec, TrainingSpec, Spec):
         model.model_rebuild(force=True, _types_namespace=namespace)

@@ -25,6 +25,8 @@ MLflow's own `mlflow.note.content` and `mlflow.source.*`) are described where th
 | SWEEP_ID             | kpipe.sweep_id              | sweep trial        | the parent run's id                     |
 | TRIAL                | kpipe.trial                 | sweep trial        | its overrides, canonical (`trial_key`)  |
 | COLLAPSE             | kpipe.collapse              | run (collapsed)    | why: `one_class`, `baseline_f1`, ...    |
+| SOURCE_RUN_ID        | kpipe.source_run_id         | run (from_run/_model) | the run its backbone was taken from  |
+| SOURCE_MODEL         | kpipe.source_model          | run (from_model)   | the version taken, `models:/<name>/<n>` |
 | alias_history(alias) | kpipe.alias_history.<alias> | registered model   | promoted versions, `,`-joined, in order |
 
 "servable" is the run's logged model `servable` (the export as a pyfunc model) and "version"
@@ -62,6 +64,9 @@ SWEEP_ID = "kpipe.sweep_id"
 TRIAL = "kpipe.trial"
 
 COLLAPSE = "kpipe.collapse"
+
+SOURCE_RUN_ID = "kpipe.source_run_id"
+SOURCE_MODEL = "kpipe.source_model"
 
 ALIAS_HISTORY = "kpipe.alias_history"
 

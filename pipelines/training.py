@@ -109,6 +109,7 @@ def train(spec, task, model, backbone, datasets, work_dir: Path, *, callbacks: l
     import contextlib
     import functools
 
+    from models.backbones import set_trainable
     from pipelines import distributed_fit
     from pipelines.strategy import keras_fit_works
 
@@ -127,7 +128,7 @@ def train(spec, task, model, backbone, datasets, work_dir: Path, *, callbacks: l
     history: dict[str, list[float]] = {}
     for index, phase in enumerate(phases):
         with strategy.scope() if strategy is not None else contextlib.nullcontext():
-            backbone.trainable = phase.backbone_trainable
+            set_trainable(backbone, phase.backbone_trainable)  # layers model.backbone.freeze names stay frozen
             schedule_callbacks = compile_model(
                 model, task, spec, steps=(phase.end - phase.start) * steps_per_epoch,
                 learning_rate_factor=phase.learning_rate_factor,
