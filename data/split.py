@@ -96,3 +96,29 @@ def assigned_parts(examples: Examples) -> tuple[Examples, Examples, Examples]:
     if not np.any(assigned == "train"):
         raise ValueError(f"the assigned split gives no training examples ({examples.size} examples)")
     return tuple(examples.subset(np.flatnonzero(assigned == part)) for part in parts)
+
+
+def keep_share(examples: Examples, share: float, seed: int, stratify: bool = True) -> Examples:
+    """A seeded share of `examples` (at least one example, and with `stratify` one per class when it can).
+
+    Example:
+        >>> import numpy as np
+        >>> few = keep_share(Examples(np.zeros((100, 2), "float32"), np.arange(100) % 4, list("abcd")), 0.1, seed=1)
+        >>> few.size, sorted(np.bincount(few.labels).tolist())
+        (10, [2, 2, 3, 3])
+    """
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+
+    if not 0 < share <= 1:
+        raise ValueError(f"the share kept must be in (0, 1], got {share}")
+    count = len(examples.labels)
+    kept = max(1, int(round(share * count)))
+    if kept >= count:
+        return examples
+    indices = np.arange(count)
+    labels = examples.labels if stratify and examples.labels.ndim == 1 and examples.labels.dtype.kind in "iu" else None
+    if labels is not None and kept < len(np.unique(labels)):
+        labels = None
+    chosen, _ = train_test_split(indices, train_size=kept, random_state=seed, stratify=labels)
+    return examples.subset(np.sort(chosen))

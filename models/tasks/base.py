@@ -166,6 +166,9 @@ class Task:
         for key in ("validation_steps", "test_steps", "backtest"):
             if getattr(split, key) is not None and not cls.splits_by_time:
                 raise ValueError(f"data.split.{key}: task {spec.task} does not split by time; remove it")
+        if split.train_fraction < 1 and cls.split is not Task.split:
+            raise ValueError(f"data.split.train_fraction: task {spec.task} splits its examples its own way (by "
+                             f"time, or as the source assigns them); remove it")
         for index, item in enumerate(spec.stages):
             name, options = keyed(item)
             if getattr(options, "auto", False) and name not in cls.sized_stages:
@@ -184,15 +187,21 @@ class Task:
         return examples
 
     def split(self, examples, seed: int) -> tuple:
-        """Train, validation and test examples (`data.split`): seeded shares, stratified when the task says so.
+        """Train, validation and test examples (`data.split`): seeded shares, stratified when the task says so;
+        `train_fraction` then keeps that share of the training split.
 
         Time-series tasks override it to cut the last spans of each series.
         """
         from data.split import split_examples
 
+        from data.split import keep_share
+
         split = self.spec.data.split
-        return split_examples(examples, split.validation, split.test, seed=seed,
-                              stratify=split.stratify and self.stratify)
+        train, validation, test = split_examples(examples, split.validation, split.test, seed=seed,
+                                                 stratify=split.stratify and self.stratify)
+        if split.train_fraction < 1:
+            train = keep_share(train, split.train_fraction, seed=seed, stratify=split.stratify and self.stratify)
+        return train, validation, test
 
     def prepare(self, examples, train) -> None:
         """Learn what the task needs from the whole source's metadata and the training split only."""

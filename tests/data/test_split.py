@@ -58,3 +58,19 @@ def test_too_few_examples_of_a_class_name_the_class():
 def test_bad_shares():
     with pytest.raises(ValueError, match="sum to less than 1"):
         split_examples(_examples(), validation=0.6, test=0.4, seed=0)
+
+
+def test_train_fraction_keeps_a_share_of_training_and_the_same_held_out_splits():
+    import yaml
+
+    from models.tasks.image_classification import ImageClassification
+    from pipelines.spec_loading import load_spec
+    from tests.helpers import REPO
+
+    spec = yaml.safe_load((REPO / "pipelines" / "specs" / "digits.yaml").read_text())
+    examples = Examples(np.zeros((500, 4, 4, 1), "uint8"), np.arange(500) % 10, [str(i) for i in range(10)])
+    full = ImageClassification(load_spec(spec)).split(examples, seed=3)
+    spec["data"]["split"]["train_fraction"] = 0.1
+    few = ImageClassification(load_spec(spec)).split(examples, seed=3)
+    assert few[0].size == round(0.1 * full[0].size) and set(few[0].labels.tolist()) == set(range(10))
+    assert few[1].size == full[1].size and few[2].size == full[2].size
