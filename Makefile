@@ -27,6 +27,12 @@ test-fast: install
 bench: install
 	$(PY) -m benchmarks.run_all
 
+# On a GPU (or TPU) machine with TensorFlow and JAX installed: the pipeline vs a hand-written script, both backends;
+# writes benchmarks/accel_results.json. Without an accelerator: a tiny CPU smoke run of the same code paths.
+.PHONY: bench-accel
+bench-accel: install
+	$(PY) -m benchmarks.accel
+
 quality: install
 	$(PY) -m pip install --quiet -e ".[quality]"
 	$(PY) -m benchmarks.tabular_quality --seeds 42 7 1

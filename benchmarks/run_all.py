@@ -11,7 +11,7 @@ import time
 from benchmarks.common import RESULTS
 
 FIGURES = ["pipeline_overhead", "naive_baseline", "input_pipeline", "serving_latency", "startup", "time_to_model",
-           "scale", "forecast_throughput"]
+           "scale", "forecast_throughput", "backend_throughput", "sweep_parallel"]
 
 
 def main() -> int:
