@@ -5,7 +5,7 @@ import pytest
 from pydantic import ValidationError
 
 from models.tasks.forecasting.model import TargetLags, build_forecaster
-from models.tasks.forecasting.task import ForecastingHead
+from models.tasks.forecasting.head import ForecastingHead
 from models.tasks.series_csv import write_series_csv
 from serving.series_client import read_series_csv
 

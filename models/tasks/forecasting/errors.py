@@ -73,3 +73,20 @@ def interval_coverage(truth: np.ndarray, low: np.ndarray, high: np.ndarray) -> f
         0.5
     """
     return float(np.mean((truth >= low) & (truth <= high)))
+
+
+def step_table(by_step: dict[str, dict[str, np.ndarray]]) -> str:
+    """CSV: one row per horizon step, the MAE and MASE of each forecaster.
+
+    Example:
+        >>> step_table({"model": {"mae": np.array([1.0]), "mase": np.array([0.5])}}).splitlines()
+        ['step,model_mae,model_mase', '1,1,0.5']
+    """
+    names = list(by_step)
+    header = ["step", *(f"{name.replace(' ', '_')}_{what}" for name in names for what in ("mae", "mase"))]
+    steps = len(next(iter(by_step.values()))["mae"])
+    rows = [",".join(header)]
+    for step in range(steps):
+        values = [f"{by_step[name][what][step]:.6g}" for name in names for what in ("mae", "mase")]
+        rows.append(",".join([str(step + 1), *values]))
+    return "\n".join(rows) + "\n"

@@ -50,69 +50,14 @@ Example (YAML):
 from __future__ import annotations
 
 import sys
-from typing import Literal, Union
-
 import numpy as np
-from pydantic import Field, field_validator, model_validator
 
 from models.tasks.base import Choice, Evaluation, Task
-from pipelines.options import Options, PositiveInt
+from models.tasks.forecasting.head import MAX_HISTORY, ForecastingHead
 from pipelines.registry import tasks
-
-MAX_HISTORY = 512
-"""`history: auto` reads at most this many steps."""
 
 SHOWN_SERIES = 4
 """Forecast plots show the last held-out window of this many series."""
-
-
-class ForecastingHead(Options):
-    """forecasting: the window the model reads and what it answers."""
-
-    horizon: PositiveInt = Field(description="Steps ahead forecast at once (direct multi-step).", le=10000)
-    history: Union[PositiveInt, Literal["auto"]] = Field(
-        "auto", description="Steps of history the model reads; auto: two seasons or two horizons, whichever is "
-                            f"longer (at most {MAX_HISTORY}, and what the shortest training span allows).")
-    stride: PositiveInt = Field(1, description="Steps between the starts of consecutive training windows.")
-    season: Union[PositiveInt, Literal["auto"]] = Field(
-        "auto", description="Season length for the seasonal-naive forecast and MASE; auto: detected from the "
-                            "autocorrelation of the training spans (1 when there is none).")
-    quantiles: list[float] | None = Field(
-        None, description="Forecast these quantiles (pinball loss), e.g. [0.1, 0.5, 0.9]; the median is the "
-                          "point forecast and the outer two give an interval whose coverage is measured.")
-    linear: bool = Field(True, description="Add a linear map of the scaled target history to the forecast.")
-    calendar: list[Literal["hour", "day_of_week", "year"]] = Field(
-        default_factory=list,
-        description="Calendar features of each history and forecast step, from the timestamps (sin and cos of "
-                    "the hour of the day, the day of the week, the position in the year); the export then takes "
-                    "`timestamps` (int64 seconds since 1970 of each history step) and computes them inside.")
-    lags: list[PositiveInt] = Field(
-        default_factory=list,
-        description="Target lags: each forecast step also reads the target this many steps before it, e.g. "
-                    "[168] for the same hour a week earlier; each at least the horizon, and `history: auto` "
-                    "reads back to the longest.")
-
-    @field_validator("quantiles")
-    @classmethod
-    def _with_median(cls, quantiles):
-        if quantiles is None:
-            return quantiles
-        if any(not 0 < q < 1 for q in quantiles) or sorted(set(quantiles)) != list(quantiles):
-            raise ValueError(f"quantiles must be increasing, each in (0, 1), got {quantiles}")
-        if 0.5 not in quantiles:
-            raise ValueError(f"quantiles must include 0.5 (the point forecast), got {quantiles}")
-        return quantiles
-
-    @model_validator(mode="after")
-    def _lags_known(self):
-        short = [lag for lag in self.lags if lag < self.horizon]
-        if short:
-            raise ValueError(f"lags {short} are shorter than the horizon ({self.horizon}): a lag's value must be "
-                             f"known for every forecast step, so each lag must be at least the horizon")
-        if self.history != "auto" and self.lags and max(self.lags) > self.history:
-            raise ValueError(f"lag {max(self.lags)} reaches before the history of {self.history} steps; raise "
-                             f"history (or leave it auto)")
-        return self
 
 
 @tasks.register("forecasting", ForecastingHead)
@@ -254,7 +199,13 @@ class Forecasting(Task):
         """MAE, RMSE, sMAPE and MASE next to the last-value and seasonal-naive forecasts of the same windows."""
         from models.tasks.collapse import regression_collapse
         from models.tasks.forecasting import plots
-        from models.tasks.forecasting.errors import forecast_errors, interval_coverage, last_value, seasonal_naive
+        from models.tasks.forecasting.errors import (
+            forecast_errors,
+            interval_coverage,
+            last_value,
+            seasonal_naive,
+            step_table,
+        )
         from models.tasks.verdict import beat_baselines
 
         histories, truth = held_out.inputs, held_out.labels
@@ -287,7 +238,7 @@ class Forecasting(Task):
         verdicts = beat_baselines("MASE", metrics["test_mase"],
                                   {name: errors["mase"] for name, errors in overall.items() if name != "model"},
                                   higher_is_better=False)
-        tables = {"errors_by_step.csv": _step_table(by_step)}
+        tables = {"errors_by_step.csv": step_table(by_step)}
         evaluation = Evaluation(metrics, figures, tables, verdicts)
         found = regression_collapse(truth.ravel(), predicted.ravel(), np.asarray(train.labels).ravel())
         return evaluation.update(self.collapse_report(found))
@@ -444,15 +395,3 @@ def _last_windows(groups: np.ndarray, count: int) -> list[int]:
     for index, series in enumerate(groups):
         last[series] = index
     return list(last.values())[:count]
-
-
-def _step_table(by_step: dict[str, dict[str, np.ndarray]]) -> str:
-    """CSV: one row per horizon step, the MAE and MASE of each forecaster."""
-    names = list(by_step)
-    header = ["step", *(f"{name.replace(' ', '_')}_{what}" for name in names for what in ("mae", "mase"))]
-    steps = len(next(iter(by_step.values()))["mae"])
-    rows = [",".join(header)]
-    for step in range(steps):
-        values = [f"{by_step[name][what][step]:.6g}" for name in names for what in ("mae", "mase")]
-        rows.append(",".join([str(step + 1), *values]))
-    return "\n".join(rows) + "\n"
