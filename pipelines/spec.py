@@ -52,8 +52,8 @@ class SplitSpec(Options):
     validation: Fraction = Field(0.1, description="Share of examples held out for validation.")
     test: Fraction = Field(0.1, description="Share of examples held out for the final test.")
     stratify: bool = Field(True, description="Keep class proportions equal across splits.")
-    train_fraction: Fraction = Field(
-        1.0, gt=0.0, description="Share of the training split kept (seeded, stratified), the validation and test "
+    train_fraction: float = Field(
+        1.0, gt=0.0, le=1.0, description="Share of the training split kept (seeded, stratified), the validation and test "
                                  "splits unchanged: to see how a model does with fewer labels.")
     validation_steps: Optional[PositiveInt] = Field(
         None, description="Time-series tasks: the validation span is the last N steps before the test span of "
