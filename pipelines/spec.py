@@ -131,7 +131,8 @@ class TrainingSpec(Options):
     epochs: auto_or_count(100000) = Field(
         "auto", description="Passes over the training split, or auto: the task's choice from the data (object "
                             "detection and segmentation scale it with the training images and add early stopping "
-                            "on their metric; other tasks: 10). The run prints the choice."
+                            "on their metric; sequence classification aims at about 3000 steps; other tasks: "
+                            "their default, 10 for most). The run prints the choice."
     )
     steps_per_epoch: Optional[PositiveInt] = Field(None, description="Cap on steps per epoch.")
     optimizer: "OptimizerSpec" = Field({"name": "adam"}, validate_default=True)
