@@ -21,7 +21,7 @@ SPEC = REPO / "pipelines" / "specs" / "digits_gan.yaml"
 def _tiny():
     spec = yaml.safe_load(SPEC.read_text())
     spec["training"].update(epochs=2, steps_per_epoch=3, verbose=0)
-    spec["model"]["head"]["generator_filters"] = [16, 8]
+    spec["model"]["head"].update(generator_filters=[16, 8], fidelity_every=1)
     spec["model"]["backbone"]["config"]["filters"] = [8, 16]
     spec["tracking"] = {"log_model": False}
     spec["export"].update(parity_samples=4, warmup_samples=1)
