@@ -362,7 +362,8 @@ def predict_rows(export_dir: str | os.PathLike, csv_path: str | os.PathLike,
     `serving_default` signature. `note` (default: print to stderr) hears about
     inputs with no column (sent as missing) and columns that are not inputs
     (ignored). Each dict holds `row` (1-based), every output with one value per
-    row (`predictions`, `class_names`, ...; bytes decoded) and, when the export
+    row (`predictions`, `class_names`, ...; bytes decoded), string outputs with
+    several values per row joined by ", " (`item_ids`) and, when the export
     answers `probabilities`, the top one as `probability`.
 
     Example:
@@ -396,6 +397,7 @@ def predict_rows(export_dir: str | os.PathLike, csv_path: str | os.PathLike,
     request = rows_request(inputs, frame)
     outputs = {k: v.numpy() for k, v in serve(**{k: tf.constant(v) for k, v in request.items()}).items()}
     per_row = [k for k in _ROW_OUTPUTS if k in outputs] + sorted(set(outputs) - set(_ROW_OUTPUTS))
+    listed = [k for k in per_row if outputs[k].dtype == object and not _one_per_row(outputs[k], len(frame))]
     per_row = [k for k in per_row if _one_per_row(outputs[k], len(frame))]
     results = []
     for row in range(len(frame)):
@@ -403,6 +405,8 @@ def predict_rows(export_dir: str | os.PathLike, csv_path: str | os.PathLike,
         for key in per_row:
             value = np.asarray(outputs[key][row]).reshape(-1)[0]
             result[key] = value.decode("utf-8") if isinstance(value, bytes) else value.item()
+        for key in listed:  # several strings per row (a recommender's item ids): joined, in order
+            result[key] = ", ".join(v.decode("utf-8") for v in np.asarray(outputs[key][row]).reshape(-1) if v)
         if "probabilities" in outputs:
             result["probability"] = float(np.max(outputs["probabilities"][row]))
         results.append(result)

@@ -46,6 +46,8 @@ def tiny(spec: dict) -> dict:
     if "count" in source:  # generated data (the shapes source): fewer images, written into the test's folder
         source["count"] = min(source["count"], 24)
     spec["training"].update(epochs=1, steps_per_epoch=2, verbose=0)
+    if "generate" in source:  # generated interactions (the interactions source): fewer users and items
+        source["generate"].update(users=60, items=40)
     spec["model"].get("trainable", {}).pop("unfreeze_after_epoch", None)
     spec["data"]["batch_size"] = min(spec["data"].get("batch_size", 32), 8)
     spec["tracking"] = {"log_model": False}
