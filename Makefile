@@ -18,11 +18,14 @@ $(VENV)/.installed: pyproject.toml
 run: install
 	$(VENV)/bin/kpipe run pipelines/specs/digits.yaml
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist), whole modules to a process (their fixtures stay shared).
+TEST_WORKERS ?= 2
+
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: install
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not slow"
 
 bench: install
 	$(PY) -m benchmarks.run_all

@@ -10,7 +10,11 @@ from pipelines.registry import callbacks
 
 @callbacks.register("backup_and_restore", NoOptions)
 def backup_and_restore(options: NoOptions, *, context):
-    """Back up weights and optimizer state each epoch to `<work_dir>/backup` (keras BackupAndRestore)."""
+    """Back up weights and optimizer state each epoch to `<work_dir>/backup` (keras BackupAndRestore).
+
+    The backup before the last is kept beside it (`double_checkpoint`): a process killed while it wrote
+    the weights resumes from the epoch before instead of failing on a half-written file.
+    """
     import keras
 
-    return keras.callbacks.BackupAndRestore(str(context.work_dir / "backup"), save_freq="epoch")
+    return keras.callbacks.BackupAndRestore(str(context.work_dir / "backup"), save_freq="epoch", double_checkpoint=True)

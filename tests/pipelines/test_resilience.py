@@ -134,3 +134,34 @@ def test_resume_without_an_unfinished_run_is_a_clear_error(tiny_spec, in_tmp_dir
 
     with pytest.raises(ResumeError, match="no unfinished run"):
         run(tiny_spec, resume=True)
+
+
+def test_a_backup_cut_mid_write_resumes_from_the_backup_before(tmp_path):
+    import keras
+
+    from pipelines.callbacks.context import CallbackContext
+    from pipelines.options import NoOptions
+    from pipelines.registry import callbacks
+
+    def model():
+        built = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        built.compile("sgd", "mse")
+        return built
+
+    def stop_after_second_backup(epoch, logs):
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    x, y = np.ones((8, 3), "float32"), np.ones((8, 1), "float32")
+    context = CallbackContext(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        model().fit(x, y, epochs=3, verbose=0, callbacks=[
+            callbacks.get("backup_and_restore").build(NoOptions(), context=context),
+            keras.callbacks.LambdaCallback(on_epoch_end=stop_after_second_backup)])
+    weights = tmp_path / "backup" / "latest.weights.h5"
+    weights.write_bytes(weights.read_bytes()[:100])  # killed while writing epoch 2's weights
+    epochs = []
+    model().fit(x, y, epochs=3, verbose=0, callbacks=[
+        callbacks.get("backup_and_restore").build(NoOptions(), context=context),
+        keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: epochs.append(epoch))])
+    assert epochs == [1, 2]
