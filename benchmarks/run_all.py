@@ -11,7 +11,8 @@ import time
 from benchmarks.common import RESULTS
 
 FIGURES = ["pipeline_overhead", "naive_baseline", "input_pipeline", "serving_latency", "startup", "time_to_model",
-           "scale", "forecast_throughput", "backend_throughput", "sweep_parallel"]
+           "scale", "forecast_throughput", "backend_throughput", "sweep_parallel", "generation_throughput",
+           "retrieval_latency"]
 
 
 def main() -> int:

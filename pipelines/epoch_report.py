@@ -5,7 +5,8 @@ splits)`. The report's metrics join the epoch's logs, so the callbacks after
 it see them: MLflow's epoch logger, early stopping (`monitor: val_fid`),
 checkpoints. Its figures are logged under `plots/` by the names the task gives
 (`samples/epoch_003.png`: a generator's samples of the same seeds every epoch,
-to compare by eye).
+to compare by eye), its tables as text artifacts (`generations/epoch_003.csv`:
+a language model's generations for the same prompts every epoch).
 
 Example:
     >>> callback = epoch_reporter(tracker, task, datasets, splits)   # doctest: +SKIP
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 
 def epoch_reporter(tracker, task, datasets, splits):
-    """A callback adding `task.epoch_report(...)` to the epoch's logs and logging its figures to `tracker`."""
+    """A callback adding `task.epoch_report(...)` to the epoch's logs, logging its figures and tables to `tracker`."""
     import keras
     import matplotlib.pyplot as plt
 
@@ -27,5 +28,7 @@ def epoch_reporter(tracker, task, datasets, splits):
             for name, figure in report.figures.items():
                 tracker.log_figure(figure, name)
                 plt.close(figure)
+            for name, text in report.tables.items():
+                tracker.log_text(text, name)
 
     return EpochReport()

@@ -26,6 +26,8 @@ from tests.helpers import REPO
 pytestmark = pytest.mark.slow
 
 SPECS = REPO / "pipelines" / "specs"
+SMALLEST = {"hidden_dim": 32, "intermediate_dim": 64, "num_layers": 1}
+"""Backbone config sizes the contract test caps (where a shipped spec's backbone config sets them)."""
 
 
 def shipped_spec(task: str) -> Path:
@@ -45,9 +47,13 @@ def tiny(spec: dict) -> dict:
             source[key] = str(REPO / value)
     if "count" in source:  # generated data (the shapes source): fewer images, written into the test's folder
         source["count"] = min(source["count"], 24)
-    spec["training"].update(epochs=1, steps_per_epoch=2, verbose=0)
     if "generate" in source:  # generated interactions (the interactions source): fewer users and items
         source["generate"].update(users=60, items=40)
+    config = spec["model"].get("backbone", {}).get("config") or {}
+    for key, most in SMALLEST.items():  # Transformer-sized backbones: one small block is enough to check the contract
+        if isinstance(config.get(key), int) and config[key] > most:
+            config[key] = most
+    spec["training"].update(epochs=1, steps_per_epoch=2, verbose=0)
     spec["model"].get("trainable", {}).pop("unfreeze_after_epoch", None)
     spec["data"]["batch_size"] = min(spec["data"].get("batch_size", 32), 8)
     spec["tracking"] = {"log_model": False}

@@ -32,7 +32,8 @@ from data.text.tokenizers import Vocabulary
 class TextEncoder(keras.layers.Layer):
     """Strings [batch] -> {"token_ids", "padding_mask", "word_ids"} [batch, sequence_length].
 
-    A single string (a scalar) gives [sequence_length] features.
+    A single string (a scalar) gives [sequence_length] features; strings [batch, k] (several texts per
+    example) give [batch, k, sequence_length].
     """
 
     def __init__(self, vocabulary: Vocabulary | None, sequence_length: int | None,
@@ -55,7 +56,10 @@ class TextEncoder(keras.layers.Layer):
 
         Sizes chosen from the data are kept in `statistics` and printed (stderr) with what they came from.
         """
-        texts = [text.decode("utf-8") for batch in dataset.as_numpy_iterator() for text in batch]
+        import numpy as np
+
+        # batches of texts, or of text pairs (a prompt and its response: both learn the vocabulary)
+        texts = [text.decode("utf-8") for batch in dataset.as_numpy_iterator() for text in np.ravel(batch)]
         vocabulary = self.trainer(texts) if self.trainer is not None else self.given_vocabulary
         if vocabulary is None:
             raise RuntimeError("TextEncoder has neither a vocabulary nor a trainer")
@@ -131,6 +135,9 @@ class TextEncoder(keras.layers.Layer):
         texts = tf.convert_to_tensor(texts, tf.string)
         if texts.shape.rank == 0:  # one example (tf.data before batching)
             return {name: value[0] for name, value in self._encode(texts[None]).items()}
+        if texts.shape.rank == 2:  # several texts per example (a prompt and its response): [batch, k, length]
+            shape = tf.concat([tf.shape(texts), [self.sequence_length]], axis=0)
+            return {name: tf.reshape(value, shape) for name, value in self._encode(tf.reshape(texts, [-1])).items()}
         return self._encode(texts)
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string)], autograph=False)

@@ -13,7 +13,8 @@ def add_parser(commands) -> None:
     predict.add_argument("export_dir", help="serving/models/<name> (latest version) or a version folder")
     predict.add_argument("files", nargs="*", help="image files (PNG/JPEG)")
     predict.add_argument("--text", action="append", metavar="TEXT",
-                         help="a text for a text export (repeatable); tagging exports print word/TAG")
+                         help="a text for a text export (repeatable); tagging exports print word/TAG, text "
+                              "generators (causal_lm) take it as a prompt and print its generation")
     predict.add_argument("--rows", metavar="FILE.csv",
                          help="a CSV of raw rows for a tabular export, one column per input; one prediction per row")
     predict.add_argument("--series", metavar="FILE.csv",
@@ -46,6 +47,10 @@ def run(args) -> int:
         _fill(table, predict_series(args.export_dir, args.series))
     elif args.rows:
         _rows_table(table, args.export_dir, args.rows)
+    elif args.text and _generates_text(args.export_dir):
+        from serving.text_generation_client import generate_texts
+
+        _fill(table, generate_texts(args.export_dir, args.text))
     elif args.text:
         from serving.client import predict_texts
 
@@ -66,6 +71,13 @@ def run(args) -> int:
         _fill(table, predict_files(args.export_dir, args.files))
     console().print(table)
     return EXIT_OK
+
+
+def _generates_text(export_dir) -> bool:
+    """Whether the export is a text generator's (prompts in, generations out)."""
+    from serving.text_generation_client import takes_prompts
+
+    return takes_prompts(export_dir)
 
 
 def _rows_table(table, export_dir, csv_path) -> None:

@@ -1,0 +1,1 @@
+"""`causal_lm`: next-token language models (keras-hub causal LMs or the built-in decoder) that generate text."""
