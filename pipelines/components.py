@@ -70,6 +70,7 @@ MODULES = [
     "models.tasks.diffusion.task",
     "models.tasks.causal_lm.task",
     "models.tasks.retrieval.task",
+    "models.tasks.ranking.task",
     "pipelines.optimizers",
     "pipelines.schedules",
     "pipelines.callbacks.early_stopping",

@@ -266,7 +266,7 @@ def rows_request(signature_inputs: Mapping, frame) -> dict[str, np.ndarray]:
     column in `frame` is all missing (NaN or ""); columns that are not inputs are
     ignored (`column_mismatch` names both); an input named by two columns is
     refused (ValueError). Arrays have shape [rows], or [rows, 1] where the spec's
-    shape has a trailing 1.
+    shape has a trailing 1 or None (a list per row: here one value).
 
     Example:
         >>> import pandas as pd, tensorflow as tf
@@ -301,7 +301,7 @@ def rows_request(signature_inputs: Mapping, frame) -> dict[str, np.ndarray]:
         else:
             raise ValueError(f"input {name!r} has dtype {dtype.name}, which a table cannot fill")
         shape = getattr(spec, "shape", None)
-        if shape is not None and shape.rank == 2 and shape[1] == 1:
+        if shape is not None and shape.rank == 2 and shape[1] in (1, None):
             array = array.reshape(rows, 1)
         batch[name] = array
     return batch

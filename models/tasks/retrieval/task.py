@@ -41,10 +41,6 @@ from models.tasks.base import Evaluation, Task
 from models.tasks.retrieval.head import RetrievalHead
 from pipelines.registry import tasks
 
-RANDOM_SPLIT_KEYS = ("validation", "test", "stratify")
-"""`data.split` keys of a random split, which this task refuses."""
-
-
 @tasks.register("retrieval", RetrievalHead)
 class Retrieval(Task):
     """Recommend items to users: two towers, in-batch softmax, a top-k export with the item index inside."""
@@ -59,13 +55,10 @@ class Retrieval(Task):
     @classmethod
     def check_spec(cls, spec) -> None:
         """No random split, no loss or Keras metrics other than the task's, no stages."""
+        from models.tasks.interactions import refuse_random_split
+
         super().check_spec(spec)
-        split = spec.data.split
-        for key in RANDOM_SPLIT_KEYS:
-            if key in split.model_fields_set:
-                raise ValueError(f"data.split.{key}: task retrieval splits by time per user (leave-last-out: each "
-                                 f"user's last interaction is test, the one before it validation), never at "
-                                 f"random; remove it")
+        refuse_random_split(spec)
         if spec.training.loss != "auto":
             raise ValueError("training.loss: retrieval trains on the in-batch softmax of its two towers; use auto")
         if spec.training.metrics:
@@ -78,10 +71,9 @@ class Retrieval(Task):
 
     def check(self, examples) -> None:
         """Fail early unless the source gives interactions (`user_id` and `item_id` columns, times as labels)."""
-        inputs = examples.inputs if isinstance(examples.inputs, dict) else {}
-        if examples.kind != "columns" or not {"user_id", "item_id"} <= set(inputs) or examples.labels.dtype.kind != "f":
-            raise ValueError(f"task retrieval needs interactions (data.source type: interactions); data.source "
-                             f"gives {examples.kind} examples")
+        from models.tasks.interactions import check_interactions
+
+        check_interactions(examples, "retrieval")
 
     def split(self, examples, seed: int) -> tuple:
         """Leave-last-out per user, by time (seed unused: time decides)."""
@@ -91,6 +83,8 @@ class Retrieval(Task):
 
     def prepare(self, examples, train) -> None:
         """The corpus (every item of the source), the trained users, popularity and each user's training items."""
+        from models.tasks.interactions import feature_table
+
         self.items = sorted(set(examples.inputs["item_id"].tolist()))
         self.users = sorted(set(train.inputs["user_id"].tolist()))
         self.item_index = {item: i for i, item in enumerate(self.items)}
@@ -98,8 +92,8 @@ class Retrieval(Task):
         counts = np.bincount(train_items, minlength=len(self.items))
         self.shares = counts / max(counts.sum(), 1)
         self.popular = np.argsort(-counts, kind="stable")
-        self.user_features = _feature_table(train, "user", self.users)
-        self.item_features = _feature_table(examples, "item", self.items)
+        self.user_features = feature_table(train, "user", self.users)
+        self.item_features = feature_table(examples, "item", self.items)
         self.seen: dict[str, set[int]] = {}
         for user, item in zip(train.inputs["user_id"].tolist(), train_items.tolist()):
             self.seen.setdefault(user, set()).add(item)
@@ -222,16 +216,3 @@ class Retrieval(Task):
         """Every user's top-k items the same, in the same order, and every score within `tolerance`."""
         return parity["export_parity_topk_agreement"] == 1.0 and parity["export_parity_max_abs_diff"] <= tolerance
 
-
-def _feature_table(examples, role: str, ids: list[str]):
-    """(types, {column: (len(ids),) values}) of the `<role>_<column>` feature columns, one row per id (its first
-    interaction's), or None without such columns."""
-    key = f"{role}_id"
-    types = {name: kind for name, kind in examples.columns.items() if name.startswith(f"{role}_") and name != key}
-    if not types:
-        return None
-    first: dict[str, int] = {}
-    for row, value in enumerate(examples.inputs[key].tolist()):
-        first.setdefault(value, row)
-    rows = np.array([first[i] for i in ids], "int64")
-    return types, {name: examples.inputs[name][rows] for name in types}
