@@ -1,4 +1,5 @@
-"""What tasks on an interactions table share: refusing a random split, checking the examples, feature tables.
+"""What tasks on an interactions table share: their base class, refusing a random split, checking the examples,
+feature tables.
 
 An interactions source (`data.sources.interactions`) gives `user_id` and
 `item_id` columns, each interaction's time as its label, and optionally
@@ -20,6 +21,8 @@ Example:
 from __future__ import annotations
 
 import numpy as np
+
+from models.tasks.base import Task
 
 RANDOM_SPLIT_KEYS = ("validation", "test", "stratify")
 """`data.split` keys of a random split, which tasks on interactions refuse."""
@@ -64,3 +67,43 @@ def feature_table(examples, role: str, ids: list[str]):
         first.setdefault(value, row)
     rows = np.array([first[i] for i in ids], "int64")
     return types, {name: examples.inputs[name][rows] for name in types}
+
+
+class InteractionsTask(Task):
+    """A task on an interactions table: ids looked up inside the model, a leave-last-out split, NDCG@10 to beat.
+
+    Subclasses say what they train on (`trains_on`, for the refusal of
+    `training.loss`) and what they rank each epoch (`ranks`, for the refusal of
+    `training.metrics`).
+    """
+
+    input_name = "user_ids"
+    metric = "ndcg_at_10"
+    direction = "max"
+    default_epochs = 10
+    backends = ("tensorflow",)
+    backend_notes = {"jax": "it looks up raw string ids inside the model; JAX arrays hold no strings"}
+    trains_on = "its own loss"
+    ranks = "its evaluation lists"
+
+    @classmethod
+    def check_spec(cls, spec) -> None:
+        """No random split, no loss or Keras metrics other than the task's, no stages."""
+        super().check_spec(spec)
+        refuse_random_split(spec)
+        if spec.training.loss != "auto":
+            raise ValueError(f"training.loss: {spec.task} trains on {cls.trains_on}; use auto")
+        if spec.training.metrics:
+            raise ValueError(f"training.metrics: {spec.task} ranks {cls.ranks} each epoch itself; remove it")
+        if spec.stages:
+            raise ValueError(f"stages: task {spec.task} looks its ids up inside the model; remove `stages`")
+
+    def check(self, examples) -> None:
+        """Fail early unless the source gives interactions."""
+        check_interactions(examples, self.spec.task)
+
+    def split(self, examples, seed: int) -> tuple:
+        """Leave-last-out per user, by time (seed unused: time decides)."""
+        from models.tasks.leave_last_out import leave_last_out
+
+        return tuple(examples.subset(rows) for rows in leave_last_out(examples.inputs["user_id"], examples.labels))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from models.tasks.retrieval.scoring import candidate_mask, ranking_metrics
-from models.tasks.retrieval.split import leave_last_out
+from models.tasks.leave_last_out import leave_last_out
 from pipelines.spec_errors import SpecError
 from pipelines.spec_loading import load_spec
 from tests.helpers import REPO

@@ -9,7 +9,7 @@ import yaml
 
 from data.sources.interactions import InteractionsOptions, load_interactions
 from models.tasks.ranking.candidates import candidate_lists
-from models.tasks.retrieval.split import leave_last_out
+from models.tasks.leave_last_out import leave_last_out
 from pipelines.cli import main
 from pipelines.runner import run
 from serving.loading import load_export

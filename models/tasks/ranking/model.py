@@ -35,34 +35,6 @@ def interaction_width(head) -> int:
     return 2 * head.id_embedding_dim + (1 if head.interaction == "dot" else 0)
 
 
-def id_vector(index, count: int, head, name: str, features=None):
-    """[N, id_embedding_dim]: the embedding of lookup `index` (0: unknown), joined by its features if given.
-
-    `features` is None or (types, {column: (count,) raw values}) (`models.tasks.interactions.feature_table`):
-    each column is kept in the model and read by index, encoded by a FeatureSpace adapted on it.
-
-    Example:
-        >>> id_vector(keras.Input(shape=(), dtype="int64"), 3, head, "item").shape   # doctest: +SKIP
-        (None, 32)
-    """
-    import keras
-
-    from models.tasks.retrieval.model import column_table
-
-    x = keras.layers.Embedding(count + 1, head.id_embedding_dim, name=f"{name}_embedding")(index)
-    if features is None:
-        return x
-    from data.tabular.feature_space import adapt_feature_space, build_feature_space
-
-    types, table = features
-    space = build_feature_space(types, table)
-    adapt_feature_space(space, table)
-    encoded = space({column: column_table()(table[column], kind, name=f"{column}_table")(index)
-                     for column, kind in types.items()})
-    x = keras.layers.Concatenate(name=f"{name}_with_features")([x, *(encoded[c] for c in types)])
-    return keras.layers.Dense(head.id_embedding_dim, name=f"{name}_features")(x)
-
-
 def build_scorer(backbone, user_count: int, item_count: int, head, user_features=None, item_features=None):
     """The functional scorer: (user index [N], item index [N]) -> logits [N, 1] (see the module docstring).
 
@@ -72,6 +44,8 @@ def build_scorer(backbone, user_count: int, item_count: int, head, user_features
     """
     import keras
     import keras_rs
+
+    from models.tasks.id_embedding import id_vector
 
     user = keras.Input(shape=(), dtype="int64", name="user_index")
     item = keras.Input(shape=(), dtype="int64", name="item_index")

@@ -5,7 +5,7 @@ id, optional rating and timestamp, optional user and item feature tables,
 joined as `user_<column>` and `item_<column>` columns and encoded inside the
 model with the tabular column handling). The split is by time per user,
 never at random: each user's last interaction is test, the one before it
-validation (`models.tasks.retrieval.split.leave_last_out`).
+validation (`models.tasks.leave_last_out`).
 
 Training (`models.tasks.ranking.model`): every observed training interaction is
 a positive; `model.head.negatives` items per positive are sampled, seeded and
@@ -51,37 +51,23 @@ import sys
 
 import numpy as np
 
-from models.tasks.base import Evaluation, Task
+from models.tasks.base import Evaluation
+from models.tasks.interactions import InteractionsTask
 from models.tasks.ranking.head import RankingHead
 from pipelines.registry import tasks
 
 
 @tasks.register("ranking", RankingHead)
-class Ranking(Task):
+class Ranking(InteractionsTask):
     """Score (user, item) pairs: id embeddings crossed by keras-rs layers, sampled negatives, a `score` export."""
 
-    input_name = "user_ids"
-    metric = "ndcg_at_10"
-    direction = "max"
-    default_epochs = 10
-    backends = ("tensorflow",)
-    backend_notes = {"jax": "it looks up raw string ids inside the model; JAX arrays hold no strings"}
+    trains_on = "sampled negatives with model.head.objective (pointwise or pairwise)"
+    ranks = "candidate lists for NDCG@10, recall@10 and MRR (model.head.candidates sets their length)"
 
     @classmethod
     def check_spec(cls, spec) -> None:
-        """No random split, no loss or Keras metrics other than the task's, no stages."""
-        from models.tasks.interactions import refuse_random_split
-
+        """The rules of every interactions task, and a rating target needs ratings (and a pointwise objective)."""
         super().check_spec(spec)
-        refuse_random_split(spec)
-        if spec.training.loss != "auto":
-            raise ValueError("training.loss: ranking trains on sampled negatives with model.head.objective "
-                             "(pointwise or pairwise); use auto")
-        if spec.training.metrics:
-            raise ValueError("training.metrics: ranking ranks candidate lists for NDCG@10, recall@10 and MRR each "
-                             "epoch itself (model.head.candidates sets their length); remove it")
-        if spec.stages:
-            raise ValueError("stages: task ranking looks its ids up inside the model; remove `stages`")
         head = spec.model.head
         if head.target == "rating" and getattr(spec.data.source, "rating_column", None) is None:
             raise ValueError("model.head.target: rating needs the ratings: set data.source.rating_column "
@@ -91,18 +77,6 @@ class Ranking(Task):
                              "pointwise with target: rating (or target: implicit)")
 
     # Data -------------------------------------------------------------------------------------
-
-    def check(self, examples) -> None:
-        """Fail early unless the source gives interactions."""
-        from models.tasks.interactions import check_interactions
-
-        check_interactions(examples, "ranking")
-
-    def split(self, examples, seed: int) -> tuple:
-        """Leave-last-out per user, by time (seed unused: time decides)."""
-        from models.tasks.retrieval.split import leave_last_out
-
-        return tuple(examples.subset(rows) for rows in leave_last_out(examples.inputs["user_id"], examples.labels))
 
     def prepare(self, examples, train) -> None:
         """The corpus, the trained users, training popularity, the training interactions' index (negatives are

@@ -38,51 +38,15 @@ def build_tower(body, ids, head, name: str, features=None):
     """
     import keras
 
+    from models.tasks.id_embedding import id_vector
+
     raw = keras.Input(shape=(), dtype="string", name=f"{name}_id")
     index = keras.layers.StringLookup(vocabulary=list(ids), num_oov_indices=1, name=f"{name}_lookup")(raw)
-    x = keras.layers.Embedding(len(ids) + 1, head.id_embedding_dim, name=f"{name}_embedding")(index)
-    if features is not None:
-        from data.tabular.feature_space import adapt_feature_space, build_feature_space
-
-        types, table = features
-        space = build_feature_space(types, table)
-        adapt_feature_space(space, table)
-        encoded = space({column: column_table()(table[column], kind, name=f"{column}_table")(index)
-                         for column, kind in types.items()})
-        x = keras.layers.Concatenate(name=f"{name}_with_features")([x, *(encoded[c] for c in types)])
-        x = keras.layers.Dense(head.id_embedding_dim, name=f"{name}_features")(x)
+    x = id_vector(index, len(ids), head, name, features)
     x = body(x)
     x = keras.layers.Dense(head.embedding_dim, name=f"{name}_projection")(x)
     x = keras.layers.UnitNormalization(name=f"{name}_normalize")(x)
     return keras.Model(raw, x, name=f"{name}_tower")
-
-
-@functools.cache
-def column_table():
-    """The `ColumnTable` layer class: lookup index -> that id's raw feature value (index 0: missing)."""
-    import keras
-    import tensorflow as tf
-
-    class ColumnTable(keras.layers.Layer):
-        """One column of a feature table inside the model, read by lookup index (0: unknown id, missing value)."""
-
-        def __init__(self, values, kind: str, **kwargs):
-            super().__init__(**kwargs)
-            self.kind = kind
-            if kind == "numeric":
-                self.values = np.concatenate([[np.nan], np.asarray(values, "float32")]).astype("float32")
-            else:
-                self.values = np.concatenate([[""], np.asarray(values, object)]).astype(object)
-            self.built = True
-
-        def call(self, index):
-            table = tf.constant(self.values, tf.float32 if self.kind == "numeric" else tf.string)
-            return tf.gather(table, index)
-
-        def compute_output_spec(self, index):
-            return keras.KerasTensor(index.shape, "float32" if self.kind == "numeric" else "string")
-
-    return ColumnTable
 
 
 def build_two_tower(backbone, *, users, items, item_shares, head, name: str = "two_tower", user_features=None,

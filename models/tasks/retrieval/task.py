@@ -7,7 +7,7 @@ kept in the model, so the export still takes user ids alone.
 
 Owns the split (leave-last-out by time per user: each user's last interaction
 is test, the one before it validation, never a random split:
-`models.tasks.retrieval.split`), the corpus (every item of the source), the
+`models.tasks.leave_last_out`), the corpus (every item of the source), the
 model (`models.tasks.retrieval.model`: user and item towers, an in-batch
 softmax with keras-rs's popularity correction, accidental-hit removal and
 optional hard-negative mining), the metrics (`models.tasks.retrieval.scoring`:
@@ -37,49 +37,19 @@ import sys
 
 import numpy as np
 
-from models.tasks.base import Evaluation, Task
+from models.tasks.base import Evaluation
+from models.tasks.interactions import InteractionsTask
 from models.tasks.retrieval.head import RetrievalHead
 from pipelines.registry import tasks
 
 @tasks.register("retrieval", RetrievalHead)
-class Retrieval(Task):
+class Retrieval(InteractionsTask):
     """Recommend items to users: two towers, in-batch softmax, a top-k export with the item index inside."""
 
-    input_name = "user_ids"
-    metric = "ndcg_at_10"
-    direction = "max"
-    default_epochs = 10
-    backends = ("tensorflow",)
-    backend_notes = {"jax": "its towers look up raw string ids inside the model; JAX arrays hold no strings"}
-
-    @classmethod
-    def check_spec(cls, spec) -> None:
-        """No random split, no loss or Keras metrics other than the task's, no stages."""
-        from models.tasks.interactions import refuse_random_split
-
-        super().check_spec(spec)
-        refuse_random_split(spec)
-        if spec.training.loss != "auto":
-            raise ValueError("training.loss: retrieval trains on the in-batch softmax of its two towers; use auto")
-        if spec.training.metrics:
-            raise ValueError("training.metrics: retrieval ranks the whole corpus for recall@k, NDCG@10 and MRR "
-                             "each epoch itself (model.head.recall_at sets the k); remove it")
-        if spec.stages:
-            raise ValueError("stages: task retrieval looks its ids up inside the model; remove `stages`")
+    trains_on = "the in-batch softmax of its two towers"
+    ranks = "the whole corpus for recall@k, NDCG@10 and MRR (model.head.recall_at sets the k)"
 
     # Data -------------------------------------------------------------------------------------
-
-    def check(self, examples) -> None:
-        """Fail early unless the source gives interactions (`user_id` and `item_id` columns, times as labels)."""
-        from models.tasks.interactions import check_interactions
-
-        check_interactions(examples, "retrieval")
-
-    def split(self, examples, seed: int) -> tuple:
-        """Leave-last-out per user, by time (seed unused: time decides)."""
-        from models.tasks.retrieval.split import leave_last_out
-
-        return tuple(examples.subset(rows) for rows in leave_last_out(examples.inputs["user_id"], examples.labels))
 
     def prepare(self, examples, train) -> None:
         """The corpus (every item of the source), the trained users, popularity and each user's training items."""
