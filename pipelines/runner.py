@@ -114,9 +114,11 @@ def run(spec: Spec | str | Path | dict, *, overrides: list[str] = (), resume: bo
                               "--set data.split.backtest.fold=K --resume")
         return backtest(spec, run, callbacks=callbacks, profile=profile, timings=timings, source=source)
 
+    from pipelines.jax_cluster import join_cluster
     from pipelines.strategy import worker_role
     from pipelines.tracking import Tracker, resolve_tracking_uri
 
+    join_cluster(spec.training)  # jax, multi_worker: the processes meet first; process 0 is the chief
     chief, _ = worker_role()
     work_dir = _work_dir(spec, resume)
     state = run_state(work_dir)
@@ -232,7 +234,7 @@ def _pipeline(spec: Spec, tracker, work_dir: Path, resume: bool, chief: bool, ex
     from pipelines.training import train
 
     keras.utils.set_random_seed(spec.seed)
-    strategy = select_strategy(spec.training.strategy)
+    strategy = select_strategy(spec.training.strategy, spec.training.model_parallel, spec.model.backbone)
     precision = select_precision(spec.training.mixed_precision, strategy)
     keras.mixed_precision.set_dtype_policy(precision)
     tracker.set_tags({tag.STRATEGY: strategy_name(strategy), tag.REPLICAS: strategy.num_replicas_in_sync,

@@ -21,6 +21,7 @@ from pydantic import AfterValidator, Discriminator, Field, Tag, create_model, mo
 from pydantic_core import PydanticCustomError
 
 from pipelines import registry
+from pipelines.registry import suggest
 from pipelines.options import Fraction, Name, NonNegativeInt, Options, PositiveFloat, PositiveInt, auto_or_count
 from pipelines.spec_errors import TaggedUnion
 from pipelines.spec_unions import backbone_union, camel, field_union, keyed, keyed_union  # noqa: F401 (keyed)
@@ -125,6 +126,74 @@ class ModelSpec(Options):
         return self
 
 
+class ClusterSpec(Options):
+    """The processes of a multi-process JAX run (`training.strategy: multi_worker` on `training.backend: jax`).
+
+    Each field left unset comes from the environment: Keras' `KERAS_DISTRIBUTION_JOB_ADDRESSES` (comma
+    separated, the first is process 0), `KERAS_DISTRIBUTION_NUM_PROCESSES` and `KERAS_DISTRIBUTION_PROCESS_ID`,
+    else TF_CONFIG (its first worker is the coordinator, its task index the process id), so one launcher
+    serves both backends. Process 0 is the chief: it alone tracks in MLflow and exports.
+    """
+
+    coordinator: Optional[str] = Field(
+        None, description="host:port of process 0, which every process connects to (JAX's coordinator service "
+                          "listens there on process 0).", pattern=r"^\S+:\d{1,5}$"
+    )
+    num_processes: Optional[PositiveInt] = Field(None, description="How many processes train together.")
+    process_id: Optional[NonNegativeInt] = Field(
+        None, description="This process's index, 0 to num_processes - 1; 0 is the chief. Usually set per process "
+                          "(`--set training.cluster.process_id=1` or KERAS_DISTRIBUTION_PROCESS_ID)."
+    )
+
+    @model_validator(mode="after")
+    def _process_in_cluster(self):
+        if None not in (self.process_id, self.num_processes) and self.process_id >= self.num_processes:
+            raise ValueError(f"process_id: {self.process_id} is not below num_processes: {self.num_processes}")
+        return self
+
+
+MESH_AXES = ("batch", "model")
+
+
+class MeshSpec(Options):
+    """The device mesh of `training.model_parallel`: devices along the batch axis times along the model axis."""
+
+    batch: auto_or_count(65536) = Field(
+        "auto", description="Data-parallel replicas; auto: all devices divided by `model`."
+    )
+    model: PositiveInt = Field(2, description="Devices each variable sharded along the model axis is split over.")
+
+
+class ModelParallelSpec(Options):
+    """Variables sharded across devices (`keras.distribution.ModelParallel`), for models that do not fit one."""
+
+    mesh: MeshSpec = Field(default_factory=MeshSpec)
+    layout_map: Union[Literal["auto"], dict[str, list[Optional[str]]]] = Field(
+        "auto", description="How each variable is sharded: {regex: [axis or null per dimension]}, the regex "
+                            "matching the variable's whole path (e.g. {'.*dense.*kernel': [null, model]}); "
+                            "variables no regex matches are replicated, one that two match is an error. auto: "
+                            "the keras-hub backbone's own `get_layout_map(mesh)` (Gemma, Llama, Qwen, ...)."
+    )
+
+    @model_validator(mode="after")
+    def _regexes_compile(self):
+        if isinstance(self.layout_map, dict):
+            import re
+
+            if not self.layout_map:
+                raise ValueError("layout_map: give at least one {regex: axes}, or auto")
+            for pattern in self.layout_map:
+                try:
+                    re.compile(pattern)
+                except re.error as error:
+                    raise ValueError(f"layout_map: {pattern!r} is not a regular expression ({error})") from None
+                wrong = [axis for axis in self.layout_map[pattern] if axis not in (*MESH_AXES, None)]
+                if wrong:
+                    raise ValueError(f"layout_map: {pattern!r}: axis {wrong[0]!r} is none of batch, model or "
+                                     f"null{suggest(str(wrong[0]), list(MESH_AXES))}")
+        return self
+
+
 class TrainingSpec(Options):
     """Optimization, callbacks and the hardware the model trains on."""
 
@@ -152,10 +221,24 @@ class TrainingSpec(Options):
                                   "KERAS_BACKEND from it before Keras is imported (a sweep's trials inherit it); a "
                                   "process whose Keras already runs another backend refuses the run. The input "
                                   "pipeline stays tf.data and the export a TF SavedModel (JAX models through "
-                                  "jax2tf) on both. jax spreads batches over all local devices (DataParallel). "
+                                  "jax2tf) on both. jax spreads batches over all local devices (DataParallel; "
+                                  "over every process's with strategy: multi_worker). "
                                   "Tasks that cannot train on a backend are refused at validation."
     )
-    strategy: Literal["auto", "cpu", "gpu", "mirrored", "multi_worker", "tpu"] = "auto"
+    strategy: Literal["auto", "cpu", "gpu", "mirrored", "multi_worker", "tpu"] = Field(
+        "auto", description="The devices and processes that train. tensorflow: a tf.distribute strategy "
+                            "(multi_worker reads its cluster from TF_CONFIG). jax: auto, cpu or gpu (the local "
+                            "devices), or multi_worker: several processes (`training.cluster`), DataParallel over "
+                            "every process's devices, each process reading its shard of every batch."
+    )
+    cluster: Optional[ClusterSpec] = Field(
+        None, description="jax with strategy multi_worker: the coordinator, process count and process id; unset "
+                          "fields come from KERAS_DISTRIBUTION_* or TF_CONFIG."
+    )
+    model_parallel: Optional[ModelParallelSpec] = Field(
+        None, description="jax only: shard variables over a device mesh (keras.distribution.ModelParallel) "
+                          "instead of replicating them on every device."
+    )
     mixed_precision: Literal["auto", "float32", "mixed_float16", "mixed_bfloat16"] = "auto"
     jit_compile: Union[Literal["auto"], bool] = "auto"
     work_dir: str = Field(".kpipe", description="Backups, checkpoints and resume state, per spec name.")
@@ -167,9 +250,19 @@ class TrainingSpec(Options):
 
     @model_validator(mode="after")
     def _strategy_fits_backend(self):
-        if self.backend == "jax" and self.strategy in ("mirrored", "multi_worker", "tpu"):
+        if self.backend == "jax" and self.strategy in ("mirrored", "tpu"):
             raise ValueError(f"strategy: {self.strategy} is a tf.distribute strategy; with backend: jax use auto "
-                             f"(data parallel over all local devices), cpu or gpu")
+                             f"(data parallel over all local devices), cpu, gpu or multi_worker (several "
+                             f"processes)")
+        if self.model_parallel is not None and self.backend != "jax":
+            raise ValueError(f"model_parallel: needs backend: jax (keras.distribution.ModelParallel); on "
+                             f"{self.backend} remove training.model_parallel")
+        if self.model_parallel is not None and self.strategy == "multi_worker":
+            raise ValueError("model_parallel: shards over one process's devices; with strategy: multi_worker "
+                             "use data parallelism (remove training.model_parallel) or one process")
+        if self.cluster is not None and not (self.backend == "jax" and self.strategy == "multi_worker"):
+            raise ValueError("cluster: only with backend: jax and strategy: multi_worker (TensorFlow's "
+                             "multi_worker reads its cluster from TF_CONFIG)")
         return self
 
 

@@ -62,14 +62,18 @@ STRATEGIES = {
 }
 
 
-def select_strategy(name: str) -> tf.distribute.Strategy:
-    """The strategy for `training.strategy`; a clear error when the hardware is missing."""
+def select_strategy(name: str, model_parallel=None, backbone=None) -> tf.distribute.Strategy:
+    """The strategy for `training.strategy`; a clear error when the hardware is missing.
+
+    On JAX, `model_parallel` (`training.model_parallel`) and `backbone` (`model.backbone`, for its
+    layout map) go to `pipelines.jax_distribution.select_jax_strategy`.
+    """
     import keras
 
-    if keras.backend.backend() == "jax":  # keras.distribution.DataParallel over all local devices
+    if keras.backend.backend() == "jax":  # keras.distribution.DataParallel (or ModelParallel) over the devices
         from pipelines.jax_distribution import select_jax_strategy
 
-        return select_jax_strategy(name)
+        return select_jax_strategy(name, model_parallel, backbone)
     return STRATEGIES[name]()
 
 
@@ -131,12 +135,18 @@ def select_precision(setting: str, strategy: tf.distribute.Strategy) -> str:
 
 
 def worker_role() -> tuple[bool, int]:
-    """(is this process the chief, its worker index) from TF_CONFIG; (True, 0) without a cluster.
+    """(is this process the chief, its worker index) from TF_CONFIG, or from the JAX cluster this process
+    joined (process 0 is the chief); (True, 0) without a cluster.
 
     Example:
         >>> worker_role()
         (True, 0)
     """
+    from pipelines.jax_cluster import chief_process
+
+    joined = chief_process()
+    if joined is not None:
+        return joined
     config = json.loads(os.environ.get("TF_CONFIG") or "{}")
     task = config.get("task") or {}
     kind, index = task.get("type", "chief"), int(task.get("index", 0))

@@ -123,7 +123,9 @@ def train(spec, task, model, backbone, datasets, work_dir: Path, *, callbacks: l
     validation_data = datasets.validation
     jax_data_parallel = hasattr(strategy, "even_batches")  # pipelines.jax_distribution: fit runs in its scope
     if jax_data_parallel:  # DataParallel splits each batch evenly over the devices
-        train_data, validation_data = strategy.even_batches(train_data), strategy.even_batches(validation_data)
+        batch = spec.data.batch_size
+        train_data, validation_data = (strategy.even_batches(train_data, batch),
+                                       strategy.even_batches(validation_data, batch))
     context = CallbackContext(work_dir, resuming, *task.monitor())
     history: dict[str, list[float]] = {}
     for index, phase in enumerate(phases):
@@ -154,4 +156,6 @@ def train(spec, task, model, backbone, datasets, work_dir: Path, *, callbacks: l
         state.update(done=[*state.get("done", []), index])
     if custom_loop:  # evaluation and export then run on each worker alone
         distributed_fit.leave_strategy(model)
+    if jax_data_parallel:  # several JAX processes: the same, each process's variables made local
+        strategy.leave(model)
     return history

@@ -60,7 +60,7 @@ def test_tasks_that_run_on_jax_validate_with_it(task):
     assert load_spec(on_jax(task)).training.backend == "jax"
 
 
-@pytest.mark.parametrize("strategy", ["mirrored", "multi_worker", "tpu"])
+@pytest.mark.parametrize("strategy", ["mirrored", "tpu"])
 def test_jax_refuses_tf_distribute_strategies(tiny_spec, strategy):
     with pytest.raises(SpecError, match=f"training: strategy: {strategy} is a tf.distribute strategy"):
         load_spec(tiny_spec, ["training.backend=jax", f"training.strategy={strategy}"])

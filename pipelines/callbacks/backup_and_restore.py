@@ -14,7 +14,15 @@ def backup_and_restore(options: NoOptions, *, context):
 
     The backup before the last is kept beside it (`double_checkpoint`): a process killed while it wrote
     the weights resumes from the epoch before instead of failing on a half-written file.
+
+    In a multi-process JAX run only process 0 backs up and restores; every other process takes its state
+    when training starts (`pipelines.jax_cluster.cluster_backup_and_restore`).
     """
     import keras
 
+    from pipelines.jax_cluster import chief_process, cluster_backup_and_restore
+
+    joined = chief_process()
+    if joined is not None:
+        return cluster_backup_and_restore(str(context.work_dir / "backup"), chief=joined[0])
     return keras.callbacks.BackupAndRestore(str(context.work_dir / "backup"), save_freq="epoch", double_checkpoint=True)

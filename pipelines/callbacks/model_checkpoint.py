@@ -22,13 +22,22 @@ class ModelCheckpointOptions(Options):
 
 @callbacks.register("model_checkpoint", ModelCheckpointOptions)
 def model_checkpoint(options: ModelCheckpointOptions, *, context):
-    """Save `<work_dir>/checkpoints/best.keras` (or one file per epoch) with keras ModelCheckpoint."""
+    """Save `<work_dir>/checkpoints/best.keras` (or one file per epoch) with keras ModelCheckpoint.
+
+    In a multi-process JAX run only process 0 saves (`pipelines.jax_cluster.chief_only`).
+    """
     import keras
 
+    from pipelines.jax_cluster import chief_only, chief_process
+
+    joined = chief_process()
+    if joined is not None and not joined[0]:
+        return chief_only(None, chief=False)
     folder = context.work_dir / "checkpoints"
     folder.mkdir(parents=True, exist_ok=True)
     name = "best.keras" if options.save_best_only else "epoch{epoch:03d}.keras"
     monitor, mode = context.watched(options.monitor, options.mode)
-    return keras.callbacks.ModelCheckpoint(
+    checkpoint = keras.callbacks.ModelCheckpoint(
         str(folder / name), monitor=monitor, mode=mode, save_best_only=options.save_best_only
     )
+    return checkpoint if joined is None else chief_only(checkpoint, chief=True)
