@@ -89,6 +89,14 @@ def random_brightness(options: FactorOptions, *, value_range, seed):
     return keras.layers.RandomBrightness(options.factor, value_range=value_range, seed=seed)
 
 
+@augmentations.register("random_hue", FactorOptions)
+def random_hue(options: FactorOptions, *, value_range, seed):
+    """Shift the hue by a random amount, up to `factor` of the widest shift (keras.layers.RandomHue)."""
+    import keras
+
+    return keras.layers.RandomHue(options.factor, value_range=value_range, seed=seed)
+
+
 @augmentations.register("rand_augment", RandAugmentOptions)
 def rand_augment(options: RandAugmentOptions, *, value_range, seed):
     """RandAugment: `num_ops` random operations of strength `magnitude` (keras.layers.RandAugment)."""

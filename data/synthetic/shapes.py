@@ -1,8 +1,9 @@
 """Shapes on noise: tiny annotated images with exact boxes and masks, in COCO, VOC, YOLO and mask formats.
 
-Each image is uniform noise (dark, 0..90 per channel) with 1 to 3
+Each image is uniform noise (dark, 0..90 per channel) with 1 to 3 (`objects`)
 non-overlapping filled shapes: a red circle (or ellipse), a green rectangle or
-a blue triangle, each 28%..42% of the image's shorter side. Boxes are tight
+a blue triangle (or, with `colors="random"`, each shape a random bright hue, so
+that only its form tells its class), each 28%..42% of the image's shorter side. Boxes are tight
 around the drawn pixels (xyxy, continuous pixels: a shape covering columns
 3..9 has x1=3, x2=10) and the masks hold 0 for background and 1..3 for the
 shapes, so a tiny network learns them in a few epochs. Images alternate
@@ -15,6 +16,8 @@ Layout under `folder`:
     voc/shape_000.xml ...      Pascal VOC (1-based inclusive coordinates)
     labels/shape_000.txt ...   YOLO (class cx cy w h, fractions)
     masks/shape_000.png ...    8-bit class-id masks
+    classes/circle/shape_000.png ...   with one shape per image (objects=(1, 1)): each image again, in the
+                               folder of its shape's class (image classification, as `image_folder` reads it)
 
 Example (YAML, after `write_shapes("data/shapes", count=64)`):
     data:
@@ -23,6 +26,8 @@ Example (YAML, after `write_shapes("data/shapes", count=64)`):
       # {type: yolo, images: data/shapes/images, labels: data/shapes/labels, names: [circle, rectangle, triangle]}
       # {type: mask_folder, images: data/shapes/images, masks: data/shapes/masks,
       #  class_names: [background, circle, rectangle, triangle]}
+    # after `write_shapes("data/shapes_single", count=600, sizes=[(32, 32)], objects=(1, 1))`:
+      # {type: image_folder, path: data/shapes_single/classes, image_size: [32, 32]}
 """
 
 from __future__ import annotations
@@ -39,7 +44,17 @@ MASK_CLASS_NAMES = ["background", *CLASS_NAMES]
 COLORS = {"circle": (225, 50, 40), "rectangle": (50, 205, 60), "triangle": (55, 85, 235)}
 """Base fill color of each shape (RGB); each shape's color varies by up to 25 per channel."""
 
-FORMATS = ("coco", "voc", "yolo", "masks")
+COLOR_MODES = ("class", "random")
+"""How shapes are colored: by class (`COLORS`, the default) or a random bright hue each, whatever the class."""
+
+FORMATS = ("coco", "voc", "yolo", "masks", "classes")
+"""Every format; "classes" (class-named folders of the images) only with one shape per image."""
+
+DEFAULT_OBJECTS = (1, 3)
+"""The fewest and most shapes per image, unless told otherwise."""
+
+LAYOUTS = 50
+"""Layouts (each of 40 random positions) tried per image to place its fewest shapes without overlap."""
 
 
 @dataclass
@@ -57,6 +72,9 @@ class Shapes:
         images_folder: Folder of the images.
         masks_folder: Folder of the masks ("" without the "masks" format).
         masks: Mask paths, one per image ([] without the "masks" format).
+        objects: The (fewest, most) shapes per image.
+        colors: "class" or "random" (`COLOR_MODES`).
+        classes_folder: Folder of the class-named folders ("" without the "classes" format).
         sources: Format name -> `data.source` spec of it (a dict with `type`).
     """
 
@@ -70,6 +88,9 @@ class Shapes:
     images_folder: str
     masks_folder: str = ""
     masks: list[str] = field(default_factory=list)
+    objects: tuple[int, int] = DEFAULT_OBJECTS
+    colors: str = "class"
+    classes_folder: str = ""
     sources: dict[str, dict] = field(default_factory=dict)
 
 
@@ -78,7 +99,9 @@ def write_shapes(
     count: int = 16,
     sizes: Sequence = ((64, 64), (64, 80)),
     seed: int = 0,
-    formats: Sequence[str] = FORMATS,
+    formats: Sequence[str] | None = None,
+    objects: Sequence[int] = DEFAULT_OBJECTS,
+    colors: str = "class",
 ) -> Shapes:
     """Writes `count` shape images and their annotations in `formats` under `folder`.
 
@@ -87,7 +110,13 @@ def write_shapes(
         count: Number of images.
         sizes: One (height, width), or several that the images take in turn.
         seed: The same seed writes the same files.
-        formats: Any of "coco", "voc", "yolo" and "masks".
+        formats: Any of "coco", "voc", "yolo", "masks" and "classes" ("classes" needs objects=(1, 1)); by
+            default all of them that apply: "classes" only with one shape per image.
+        objects: (fewest, most) shapes per image, each between 1 and 3; the number of each image is drawn
+            uniformly, and a shape past the fewest that finds no free place in 40 tries is left out (an
+            image too small for the fewest is an error). The default (1, 3) writes the same bytes as before.
+        colors: "class" (red circles, green rectangles, blue triangles) or "random" (a random bright hue
+            per shape: the class is in the form alone).
 
     Example:
         >>> import tempfile
@@ -96,15 +125,28 @@ def write_shapes(
         ([(64, 64), (64, 80), (64, 64)], ['yolo'], ['circle', 'rectangle', 'triangle'])
         >>> 1 <= len(shapes.boxes[0]) <= 3 and shapes.boxes[0].dtype.name
         'float32'
+        >>> import os
+        >>> single = write_shapes(tempfile.mkdtemp(), count=3, sizes=[(32, 32)], formats=["classes"], objects=(1, 1))
+        >>> [len(b) for b in single.boxes], sorted(os.listdir(single.classes_folder))
+        ([1, 1, 1], ['circle', 'rectangle', 'triangle'])
     """
     import os
 
     import numpy as np
     from PIL import Image
 
+    objects = tuple(int(v) for v in objects)
+    if len(objects) != 2 or not 1 <= objects[0] <= objects[1] <= 3:
+        raise ValueError(f"objects must be (fewest, most) shapes per image, 1 <= fewest <= most <= 3, got {objects}")
+    if colors not in COLOR_MODES:
+        raise ValueError(f"colors must be one of {', '.join(COLOR_MODES)}, got {colors!r}")
+    if formats is None:
+        formats = FORMATS if objects[1] == 1 else tuple(f for f in FORMATS if f != "classes")
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"unknown formats {sorted(unknown)}; choose from {', '.join(FORMATS)}")
+    if "classes" in formats and objects[1] != 1:
+        raise ValueError(f"the classes format needs one shape per image (objects=(1, 1)), got objects={objects}")
     if count < 1:
         raise ValueError(f"count must be at least 1, got {count}")
     sizes = [tuple(sizes)] if len(sizes) == 2 and all(isinstance(v, int) for v in sizes) else [tuple(s) for s in sizes]
@@ -119,7 +161,7 @@ def write_shapes(
     names, sizes_out, boxes, classes, masks = [], [], [], [], []
     for index in range(count):
         height, width = sizes[index % len(sizes)]
-        image, mask, image_boxes, image_classes = _draw(rng, height, width)
+        image, mask, image_boxes, image_classes = _draw(rng, height, width, objects, colors)
         name = f"shape_{index:0{digits}d}"
         Image.fromarray(image).save(os.path.join(images_folder, name + ".png"))
         names.append(name)
@@ -130,7 +172,7 @@ def write_shapes(
 
     shapes = Shapes(
         folder, [os.path.join(images_folder, n + ".png") for n in names], sizes_out, boxes, classes,
-        list(CLASS_NAMES), list(MASK_CLASS_NAMES), images_folder,
+        list(CLASS_NAMES), list(MASK_CLASS_NAMES), images_folder, objects=objects, colors=colors,
     )
     if "coco" in formats:
         shapes.sources["coco"] = {"type": "coco", "path": _write_coco(folder, names, sizes_out, boxes, classes, masks)}
@@ -154,19 +196,46 @@ def write_shapes(
             "type": "mask_folder", "images": images_folder, "masks": shapes.masks_folder,
             "class_names": list(MASK_CLASS_NAMES),
         }
+    if "classes" in formats:
+        import shutil
+
+        shapes.classes_folder = os.path.join(folder, "classes")
+        for class_name in CLASS_NAMES:
+            os.makedirs(os.path.join(shapes.classes_folder, class_name), exist_ok=True)
+        for name, path, image_classes in zip(names, shapes.images, classes):
+            class_name = CLASS_NAMES[int(image_classes[0])]
+            shutil.copyfile(path, os.path.join(shapes.classes_folder, class_name, name + ".png"))
+        shapes.sources["classes"] = {
+            "type": "image_folder", "path": shapes.classes_folder, "image_size": list(sizes[0]),
+        }
     return shapes
 
 
-def _draw(rng, height: int, width: int):
+def _draw(rng, height: int, width: int, objects=DEFAULT_OBJECTS, colors="class"):
     """One image (uint8 [H, W, 3]), its class-id mask (uint8 [H, W]), tight xyxy boxes and class ids."""
+    import numpy as np
+
+    noise = rng.integers(0, 90, size=(height, width, 3), dtype=np.uint8)
+    wanted = int(rng.integers(objects[0], objects[1] + 1))
+    for _ in range(LAYOUTS):  # the first one always holds one shape, so the default draws as before the option
+        image, mask = noise.copy(), np.zeros((height, width), dtype=np.uint8)
+        boxes, classes = _place(rng, image, mask, wanted, colors)
+        if len(boxes) >= objects[0]:
+            return image, mask, boxes, classes
+    raise ValueError(f"could not place {objects[0]} non-overlapping shapes in a {height}x{width} image "
+                     f"({LAYOUTS} layouts tried); lower the fewest of objects or use larger sizes")
+
+
+def _place(rng, image, mask, wanted: int, colors: str = "class"):
+    """Draws up to `wanted` non-overlapping shapes (40 random tries) into `image` and `mask`: their boxes and ids."""
+    import colorsys
+
     import numpy as np
     from PIL import Image, ImageDraw
 
-    image = rng.integers(0, 90, size=(height, width, 3), dtype=np.uint8)
-    mask = np.zeros((height, width), dtype=np.uint8)
+    height, width = mask.shape
     side = min(height, width)
     placed, boxes, classes = [], [], []
-    wanted = int(rng.integers(1, 4))
     for _ in range(40):
         if len(placed) == wanted:
             break
@@ -192,13 +261,16 @@ def _draw(rng, height: int, width: int):
             draw.polygon([(x0, y0), (x0 + w - 1, y0), (x0 + (w - 1) / 2, y0 + h - 1)], fill=1)
         pixels = np.asarray(shape, dtype=bool)
         rows, columns = np.nonzero(pixels)
-        color = np.clip(np.array(COLORS[CLASS_NAMES[class_id]]) + rng.integers(-25, 26, size=3), 0, 255)
+        if colors == "class":
+            color = np.clip(np.array(COLORS[CLASS_NAMES[class_id]]) + rng.integers(-25, 26, size=3), 0, 255)
+        else:  # a random hue, saturated and bright enough to stand out of the dark noise
+            color = np.array(colorsys.hsv_to_rgb(rng.random(), rng.uniform(0.6, 0.9), rng.uniform(0.8, 1.0))) * 255
         image[pixels] = color.astype(np.uint8)
         mask[pixels] = class_id + 1
         placed.append(frame)
         boxes.append([int(columns.min()), int(rows.min()), int(columns.max()) + 1, int(rows.max()) + 1])
         classes.append(class_id)
-    return image, mask, boxes, classes
+    return boxes, classes
 
 
 def _write_coco(folder, names, sizes, boxes, classes, masks) -> str:
@@ -256,20 +328,33 @@ def _write_yolo(folder, names, sizes, boxes, classes) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m data.synthetic.shapes FOLDER [--count N] [--seed S]`: write the shapes data set.
+    """`python -m data.synthetic.shapes FOLDER [--count N] [--seed S] [--size H W] [--objects MIN MAX] [--colors C]`.
 
     Example:
         $ python -m data.synthetic.shapes data/generated/shapes --count 160
+        $ python -m data.synthetic.shapes data/generated/shapes_single --count 600 --size 32 32 --objects 1 1
     """
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m data.synthetic.shapes", description=main.__doc__.splitlines()[0])
-    parser.add_argument("folder", help="where to write images/, masks/, coco.json, voc/ and labels/")
+    parser.add_argument("folder", help="where to write images/, masks/, coco.json, voc/, labels/ (and classes/)")
     parser.add_argument("--count", type=int, default=160, help="number of images (default 160)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--size", type=int, nargs=2, action="append", metavar=("HEIGHT", "WIDTH"),
+                        help="image size, repeat for several taken in turn (default 64 64 and 64 80)")
+    parser.add_argument("--objects", type=int, nargs=2, default=list(DEFAULT_OBJECTS), metavar=("MIN", "MAX"),
+                        help="fewest and most shapes per image, 1 to 3 (default 1 3); 1 1 also writes classes/")
+    parser.add_argument("--colors", choices=COLOR_MODES, default="class",
+                        help="class: red circles, green rectangles, blue triangles (default); random: any hue")
     args = parser.parse_args(argv)
-    shapes = write_shapes(args.folder, count=args.count, seed=args.seed)
-    print(f"wrote {len(shapes.images)} images with boxes and masks under {args.folder}")
+    sizes = [tuple(size) for size in args.size] if args.size else ((64, 64), (64, 80))
+    try:
+        shapes = write_shapes(args.folder, count=args.count, sizes=sizes, seed=args.seed, objects=args.objects,
+                              colors=args.colors)
+    except ValueError as error:
+        parser.error(str(error))
+    what = "boxes, masks and class folders" if shapes.classes_folder else "boxes and masks"
+    print(f"wrote {len(shapes.images)} images with {what} under {args.folder}")
 
 
 if __name__ == "__main__":
