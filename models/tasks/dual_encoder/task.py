@@ -1,0 +1,213 @@
+"""`dual_encoder`: CLIP-style contrastive training of an image tower and a text tower on image/caption pairs.
+
+The source gives images with caption ids as labels and the distinct captions
+as `class_names` (the `captions` source). The image tower is the spec's
+backbone (after the spec's image stages), pooled and projected; the text tower
+(`model.head.text`) reads the captions tokenized by `model.head.tokenize`
+(learned from the training captions only, saved inside the export); both end
+in unit-length embeddings, trained with CLIP's symmetric InfoNCE and a learned
+temperature (`models.tasks.dual_encoder.model`).
+
+Metrics (`models.tasks.dual_encoder.scoring`): text-to-image and
+image-to-text recall@k (`model.head.recall_at`) on the validation split after
+every epoch and on the test split at the end; `t2i_recall_at_1` is the task's
+metric. Several images may share a caption: text to image, each distinct
+caption queries the split's images and a hit is an image with that caption;
+image to text, each image queries the split's distinct captions. The
+verdict compares text-to-image recall@1 with a random ranking's. With
+`model.head.class_prompts`, zero-shot accuracy on the test split: an image's
+class is the one class name its caption names as a word, predicted as the
+class whose prompt is most similar (images whose caption names none or
+several are left out; `test_zero_shot_images` counts those scored).
+
+Export (`models.tasks.dual_encoder.export`): `embed_image` (= `serving_default`),
+`embed_text` and `zero_shot`. The parity check: the export's image embeddings
+equal the Keras image tower's.
+
+Example (YAML):
+    task: dual_encoder
+    data:
+      source: {type: captions, folder: data/generated/captioned_shapes, generate_shapes: true, count: 2880}
+    stages: [{rescale: {scale: 0.00392156862745098}}]
+    model:
+      backbone: {source: builtin, name: cnn, config: {filters: [32, 64, 64]}}
+      head: {embedding_dim: 64, image_pooling: flatten, tokenize: {vocabulary_size: 64, sequence_length: 12}}
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from models.tasks.base import Evaluation, Task
+from models.tasks.dual_encoder.head import DualEncoderHead
+from pipelines.registry import tasks
+
+
+@tasks.register("dual_encoder", DualEncoderHead)
+class DualEncoderTask(Task):
+    """Image and text towers trained together (CLIP), measured by recall@k both ways."""
+
+    input_name = "image_bytes"
+    metric = "t2i_recall_at_1"
+    direction = "max"
+    backends = ("tensorflow",)
+    backend_notes = {"jax": "its train_step is written with TensorFlow's GradientTape and its tokenizer is a "
+                            "TensorFlow graph"}
+
+    def __init__(self, spec):
+        super().__init__(spec)
+        self.input_shape = None
+        self.encoder = None
+        self.tokens: dict = {}
+        self.tests: dict[str, float] = {}
+
+    @classmethod
+    def check_spec(cls, spec) -> None:
+        """The spec's stages preprocess images: captions are tokenized by `model.head.tokenize`."""
+        from pipelines.spec import keyed
+
+        super().check_spec(spec)
+        for index, item in enumerate(spec.stages):
+            if keyed(item)[0] == "tokenize":
+                raise ValueError(f"stages.{index}.tokenize: task dual_encoder's stages preprocess the images; "
+                                 f"give the captions' tokenizer as model.head.tokenize instead")
+        if spec.training.loss != "auto":
+            raise ValueError("training.loss: dual_encoder trains on its symmetric InfoNCE; use auto")
+
+    # Data -------------------------------------------------------------------------------------
+
+    def check(self, examples) -> None:
+        """Fail early unless the source gives images with captions (caption ids, the captions as class names)."""
+        if examples.kind != "image" or len(examples.input_shape) != 3:
+            raise ValueError(f"task dual_encoder needs images with captions (data.source type captions); "
+                             f"data.source gives {examples.kind} examples of shape {examples.input_shape}")
+        if examples.num_classes < 2:
+            raise ValueError(f"task dual_encoder needs at least 2 distinct captions, got {examples.class_names}")
+
+    def prepare(self, examples, train) -> None:
+        """The image shape the export decodes to; the tokenizer learned from the training captions; every
+        caption's tokens."""
+        import tensorflow as tf
+
+        from data.stages.tokenize import tokenize
+
+        self.input_shape = examples.input_shape
+        captions = np.asarray(examples.class_names, object)
+        self.encoder = tokenize(self.head.tokenize).layer
+        self.encoder.adapt(tf.data.Dataset.from_tensor_slices(captions[train.labels].astype(str)).batch(1024))
+        tokens = self.encoder(tf.constant(captions.astype(str)))
+        self.tokens = {"token_ids": np.asarray(tokens["token_ids"], "int32"),
+                       "padding_mask": np.asarray(tokens["padding_mask"], bool)}
+        print(f"dual_encoder: {len(captions)} distinct captions, {len(np.unique(train.labels))} in the training "
+              f"split, {self.encoder.sequence_length} tokens each", file=sys.stderr)
+
+    def targets(self):
+        """(image, caption id): the model looks the caption's tokens up itself."""
+        return lambda images, labels: (images, labels)
+
+    # Model ------------------------------------------------------------------------------------
+
+    def build_model(self, backbone, input_shape):
+        """`DualEncoder` of the image tower (the backbone) and the text tower."""
+        from models.tasks.dual_encoder.model import DualEncoder, build_image_tower, build_text_tower
+
+        head = self.head
+        image_tower = build_image_tower(backbone, input_shape, head.embedding_dim, head.image_pooling)
+        text_tower = build_text_tower(self.encoder.vocabulary_size, self.encoder.sequence_length, head.text,
+                                      head.embedding_dim)
+        return DualEncoder(image_tower, text_tower, self.tokens, temperature=head.temperature,
+                           name=self.spec.name.replace("-", "_"))
+
+    def compile_options(self) -> dict:
+        """No loss to compile: the model's train_step computes InfoNCE."""
+        return {}
+
+    def logged_model(self, model, sample):
+        """MLflow logs the image tower."""
+        return model.image_tower, sample
+
+    # Evaluation -------------------------------------------------------------------------------
+
+    def retrieval(self, model, datasets, examples) -> dict[str, float]:
+        """Recall@k both ways on `examples` (see `models.tasks.dual_encoder.scoring`)."""
+        from models.tasks.dual_encoder.scoring import retrieval_metrics
+
+        images = self.image_embeddings(model, datasets, examples)
+
+        def captions(ids):
+            tokens = {name: value[ids] for name, value in self.tokens.items()}
+            return model.text_tower.predict(tokens, batch_size=256, verbose=0)
+
+        return retrieval_metrics(images, np.asarray(examples.labels), captions, self.head.recall_at)
+
+    def image_embeddings(self, model, datasets, examples) -> np.ndarray:
+        """The image tower's embeddings [N, D] of `examples`, preprocessed as in training (no augmentation)."""
+        from data.dataset import model_inputs
+
+        return np.asarray(model.image_tower.predict(model_inputs(examples, datasets), batch_size=256, verbose=0))
+
+    def zero_shot(self, model, datasets, examples) -> dict[str, float]:
+        """`zero_shot_accuracy` and `zero_shot_images` (scored) of `model.head.class_prompts` on `examples`."""
+        import tensorflow as tf
+
+        from models.tasks.dual_encoder.scoring import zero_shot_accuracy
+
+        classes = list(self.head.class_prompts)
+        tokens = self.encoder(tf.constant([self.head.class_prompts[name] for name in classes]))
+        prompts = np.asarray(model.text_tower({"token_ids": tokens["token_ids"],
+                                               "padding_mask": tokens["padding_mask"]}, training=False))
+        captions = [examples.class_names[label] for label in examples.labels]
+        accuracy, scored = zero_shot_accuracy(self.image_embeddings(model, datasets, examples), captions, prompts,
+                                              classes)
+        return {"zero_shot_accuracy": accuracy, "zero_shot_images": float(scored)}
+
+    def epoch_report(self, model, epoch: int, datasets, splits) -> Evaluation:
+        """Recall@k both ways on the validation split, each epoch (`val_t2i_recall_at_1` among them)."""
+        if not splits[1].size:
+            return Evaluation()
+        return Evaluation({f"val_{k}": v for k, v in self.retrieval(model, datasets, splits[1]).items()})
+
+    def calibrate(self, model, datasets, splits) -> None:
+        """Recall@k both ways on the test split (the validation split when there is no test split)."""
+        from models.tasks.dual_encoder.scoring import chance_t2i_recall_at_1
+
+        held = splits[2] if splits[2].size else splits[1]
+        self.tests = {f"test_{k}": v for k, v in self.retrieval(model, datasets, held).items()}
+        self.tests["test_chance_t2i_recall_at_1"] = chance_t2i_recall_at_1(held.labels)
+        self.tests["test_logit_scale"] = float(model.scale().numpy())
+        if self.head.class_prompts:
+            self.tests.update({f"test_{k}": v for k, v in self.zero_shot(model, datasets, held).items()})
+
+    def evaluate(self, model, dataset, train, held_out) -> Evaluation:
+        """The InfoNCE loss and recall@k on the test split, against a random ranking."""
+        from models.tasks.verdict import beat_baselines
+
+        scores = model.evaluate(dataset, return_dict=True, verbose=0)
+        metrics = {f"test_{k}": float(v) for k, v in scores.items()}
+        metrics.update(self.tests)
+        verdicts = beat_baselines("text-to-image recall@1", metrics["test_t2i_recall_at_1"],
+                                  {"random ranking": metrics["test_chance_t2i_recall_at_1"]}, higher_is_better=True)
+        return Evaluation(metrics, verdicts=verdicts)
+
+    # Export -----------------------------------------------------------------------------------
+
+    def export_endpoints(self, model, datasets) -> tuple[list, dict]:
+        """`embed_image` (= `serving_default`), `embed_text` and `zero_shot` (`models.tasks.dual_encoder.export`)."""
+        from models.tasks.dual_encoder.export import dual_endpoints
+
+        return dual_endpoints(model, self.encoder, self.input_shape, datasets)
+
+    def reference(self, model, datasets, requests) -> np.ndarray:
+        """The Keras image tower's embeddings of the same bytes the export gets."""
+        import tensorflow as tf
+
+        from data.images import decode_image
+
+        images = tf.stack([decode_image(r[self.input_name][0], self.input_shape) for r in requests])
+        return np.asarray(model.image_tower(datasets.preprocess(images), training=False))
+
+    def parity(self, served: dict, reference: np.ndarray) -> dict[str, float]:
+        """Largest absolute difference between the export's image embeddings and the Keras image tower's."""
+        return {"export_parity_max_abs_diff": float(np.abs(np.asarray(served["embedding"]) - reference).max())}
