@@ -169,13 +169,34 @@ class OracleSearch:
         self.oracle.verbose = 0
         self.metric = metric
         self._trials = {}
+        self.tuner_id = "kpipe"
+        self.stopped = False
+        self.numbers: dict[int, int] = {}
+
+    def join_chief(self, tuner_id: str) -> None:
+        """Ask the chief's oracle from now on (KerasTuner's `OracleClient`, at KERASTUNER_ORACLE_IP and _PORT),
+        as the tuners `<tuner_id>-<worker>`."""
+        from keras_tuner.src.distribute.oracle_client import OracleClient
+
+        self.oracle = OracleClient(self.oracle)
+        self.tuner_id = tuner_id
+
+    def serve(self) -> None:
+        """Serve this oracle to the workers' tuners (KerasTuner's chief, at KERASTUNER_ORACLE_IP and _PORT) until
+        it has proposed `max_trials` trials, every one has ended and every tuner has been told to stop."""
+        from keras_tuner.src.distribute import oracle_chief
+
+        oracle_chief.start_server(self.oracle)
 
     def propose(self, worker: int = 0) -> list[str] | None:
-        """The oracle's next trial for `worker` as overrides, or None when it stops (or waits for open trials)."""
-        trial = self.oracle.create_trial(f"kpipe-{worker}")
+        """The oracle's next trial for `worker` as overrides, or None when it stops (`stopped`) or waits for open
+        trials; `numbers[worker]` is then the trial's number (the oracle's trial id)."""
+        trial = self.oracle.create_trial(f"{self.tuner_id}-{worker}")
+        self.stopped = self.stopped or trial.status == "STOPPED"
         if trial.status != "RUNNING":
             return None
         self._trials[worker] = trial
+        self.numbers[worker] = int(trial.trial_id)
         values = trial.hyperparameters.values
         overrides = [f"{k}={_text(v)}" for k, v in values.items() if not k.startswith("tuner/")]
         if "tuner/epochs" in values:

@@ -10,6 +10,9 @@ end, the comparison plots under `plots/`. A trial that fails ends FAILED and the
 trial that already has a FINISHED child, continues a trial that was killed mid-run from its
 backup (into the same child run), and runs the rest.
 
+KerasTuner's chief/worker variables (`KERASTUNER_TUNER_ID`, `KERASTUNER_ORACLE_IP` and `_PORT`)
+spread one oracle sweep over several machines: see `pipelines.sweep_cluster`.
+
 With `workers` > 1, that many trials run at once, each in a fresh process (spawned, so it
 inherits the environment, KERAS_BACKEND included) that writes its output to
 `<sweep folder>/trial-NNN.log`. The sweep proposes each trial once, numbers it, and hands it
@@ -140,8 +143,12 @@ def sweep(spec: Spec, plan: SearchPlan, *, metric: str | None = None, mode: str 
     """
     if workers < 1:
         raise ValueError(f"--workers must be at least 1, got {workers}")
+    from pipelines.sweep_cluster import check_cluster_sweep, cluster_role, serve_trials, work_trials
     from pipelines.tracking import Tracker, resolve_tracking_uri
 
+    role = cluster_role()
+    if role is not None:
+        check_cluster_sweep(plan.strategy, resume)
     if not spec.tracking.enabled:
         raise ValueError("a sweep records its trials in MLflow: tracking.enabled must be true")
     metric, mode = objective(spec, metric, mode)
@@ -161,6 +168,10 @@ def sweep(spec: Spec, plan: SearchPlan, *, metric: str | None = None, mode: str 
         shutil.rmtree(folder, ignore_errors=True)
 
     uri = resolve_tracking_uri(spec.tracking.tracking_uri)
+    if role not in (None, "chief"):  # a worker of a sweep over several machines: the chief owns the parent run
+        result = SweepResult("", metric, mode, tracking_uri=uri)
+        work_trials(search, base, folder, uri, spec.experiment, spec.name, result, workers)
+        return result
     tracker = Tracker(uri, spec.experiment)
     tags = {tag.SWEEP: plan.strategy, tag.SPEC_NAME: spec.name, tag.TASK: spec.task,
             tag.SWEEP_METRIC: metric, tag.SWEEP_MODE: mode}
@@ -170,7 +181,11 @@ def sweep(spec: Spec, plan: SearchPlan, *, metric: str | None = None, mode: str 
         state.update(parent_run_id=parent, strategy=plan.strategy)
         result = SweepResult(parent, metric, mode, tracking_uri=uri)
         tracker.log_params(search.describe())
-        _run_trials(search, base, folder, tracker, result, workers)
+        if role == "chief":
+            serve_trials(search, tracker, result)
+            _record_best(tracker, result, len(result.trials))
+        else:
+            _run_trials(search, base, folder, tracker, result, workers)
         _log_comparison(tracker, metric, mode)
     state.clear()
     return result

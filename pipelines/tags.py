@@ -23,6 +23,7 @@ MLflow's own `mlflow.note.content` and `mlflow.source.*`) are described where th
 | BEST_RUN_ID          | kpipe.best_run_id           | sweep parent       | the best trial's run id so far          |
 | BEST_TRIAL           | kpipe.best_trial            | sweep parent       | the best trial's overrides (canonical)  |
 | SWEEP_ID             | kpipe.sweep_id              | sweep trial        | the parent run's id                     |
+| SWEEP_ORACLE_PORT    | kpipe.sweep_oracle_port     | sweep parent (chief) | the port its KerasTuner oracle is served on |
 | TRIAL                | kpipe.trial                 | sweep trial        | its overrides, canonical (`trial_key`)  |
 | COLLAPSE             | kpipe.collapse              | run (collapsed)    | why: `one_class`, `baseline_f1`, ...    |
 | SOURCE_RUN_ID        | kpipe.source_run_id         | run (from_run/_model) | the run its backbone was taken from  |
@@ -61,6 +62,7 @@ SWEEP_MODE = "kpipe.sweep_mode"
 BEST_RUN_ID = "kpipe.best_run_id"
 BEST_TRIAL = "kpipe.best_trial"
 SWEEP_ID = "kpipe.sweep_id"
+SWEEP_ORACLE_PORT = "kpipe.sweep_oracle_port"
 TRIAL = "kpipe.trial"
 
 COLLAPSE = "kpipe.collapse"
