@@ -55,7 +55,7 @@ class Generator(keras.layers.Layer):
         ids, lengths = prompt_ids(self._preprocess(prompts), vocabulary.end_id is not None)
         sampler = sampler or self.sampler
         limit = self.max_new_tokens if max_new_tokens is None else max_new_tokens
-        with _temperature(sampler, temperature):
+        with with_temperature(sampler, temperature):
             decode = decoder_for(self.model, self.logits, sampler)
             out, kept = generate_ids(decode, ids, lengths, self.stop_ids, limit)
         texts, counts = generated_texts(vocabulary.tokenizer, out, kept)
@@ -63,7 +63,7 @@ class Generator(keras.layers.Layer):
 
 
 @contextlib.contextmanager
-def _temperature(sampler, temperature):
+def with_temperature(sampler, temperature):
     """The sampler with its temperature set to `temperature` (a tensor, read when the loop is traced)."""
     if temperature is None:
         yield
