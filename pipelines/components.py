@@ -17,6 +17,7 @@ MODULES = [
     "data.sources.csv",
     "data.sources.parquet",
     "data.sources.text_files",
+    "data.sources.text_pairs",
     "data.sources.conll",
     "data.sources.numpy",
     "data.sources.tfds",

@@ -133,7 +133,8 @@ class Seq2Seq(Task):
                    if examples.kind == "columns" else f"{examples.kind} examples")
             raise ValueError(f"data.source: task seq2seq reads a table as source/target pairs: give target_column: "
                              f"<target column> (text) and feature_columns: [<source column>] with column_types: "
-                             f"{{<source column>: text}} (got {got})")
+                             f"{{<source column>: text}}, or two line-aligned files with type: text_pairs "
+                             f"(got {got})")
         pairs = np.empty((examples.size, 2), dtype=object)
         pairs[:, 0] = [str(s) for s in examples.inputs[columns[0]]]
         pairs[:, 1] = [str(t) for t in examples.labels] if examples.labels.dtype == object else numbers_as_text(
