@@ -18,6 +18,8 @@ penultimate layer is the feature space. In it:
 These are the usual definitions (Heusel et al. 2017; Binkowski et al. 2018)
 computed on this task-specific feature space, not on Inception-v3: compare
 them between runs on the same data, not with published numbers.
+`BackboneFeatures` gives a fixed feature space instead: a given (pretrained)
+keras-hub image backbone's pooled outputs, comparable across data sets.
 
 Example:
     >>> rng = np.random.default_rng(0)
@@ -30,6 +32,10 @@ Example:
 from __future__ import annotations
 
 import numpy as np
+from pydantic import Field
+
+from models.backbones.keras_hub import KerasHubOptions
+from pipelines.options import Options, PositiveInt
 
 FEATURE_EPOCHS = 40
 """Epochs the feature classifier trains on the real training images."""
@@ -107,3 +113,63 @@ class FeatureNet:
         """The share of images the classifier assigns to `class_ids`."""
         predicted = np.argmax(self.classifier.predict(np.asarray(images, "float32"), batch_size=256, verbose=0), -1)
         return float(np.mean(predicted == np.asarray(class_ids)))
+
+
+class BackboneFeatures:
+    """A keras-hub image backbone's spatially averaged outputs as the feature space.
+
+    Images in [0, 1] are resized to `image_size` squared, grey ones repeated to
+    three channels, and scaled to [0, 255] through `converter` (the preset's
+    `ImageConverter`: its rescaling and normalization) or, without one, kept in
+    [0, 1].
+
+    Example:
+        >>> features = BackboneFeatures(backbone, image_size=32).features(images)   # doctest: +SKIP
+        >>> features.shape                                                          # doctest: +SKIP
+        (100, 64)
+    """
+
+    def __init__(self, backbone, image_size: int, converter=None):
+        self.backbone, self.image_size, self.converter = backbone, image_size, converter
+
+    def features(self, images: np.ndarray) -> np.ndarray:
+        """Features [n, channels] of images [n, h, w, c] with values in [0, 1]."""
+        import keras
+        from keras import ops
+
+        out = []
+        for start in range(0, len(images), 128):
+            x = ops.convert_to_tensor(np.asarray(images[start:start + 128], "float32"))
+            if x.shape[-1] == 1:
+                x = ops.repeat(x, 3, axis=-1)
+            x = keras.layers.Resizing(self.image_size, self.image_size)(x)
+            x = self.converter(x * 255.0) if self.converter is not None else x
+            y = self.backbone(x, training=False)
+            out.append(np.asarray(ops.mean(y, axis=tuple(range(1, len(y.shape) - 1))) if len(y.shape) > 2 else y))
+        return np.concatenate(out).astype("float64")
+
+
+class RealismFeatures(Options):
+    """FID and KID in a given keras-hub image backbone's features (e.g. a pretrained ResNet preset), comparable
+    across data sets, instead of the run's own classifier's; conditional accuracy still uses that classifier."""
+
+    backbone: KerasHubOptions = Field(description="The keras-hub image backbone: {name, preset} or {name, config}.")
+    image_size: PositiveInt = Field(224, le=2048, description="Images are resized to this square before it.")
+
+
+def backbone_features(options: RealismFeatures) -> BackboneFeatures:
+    """The feature space `options` names, with the preset's image converter when it has one.
+
+    Example:
+        >>> backbone_features(RealismFeatures(backbone={"name": "ResNetBackbone", "preset": "resnet_50_imagenet"}))  # doctest: +SKIP
+    """
+    import keras_hub
+
+    from models.backbones.keras_hub import keras_hub_backbone
+
+    size = options.image_size
+    backbone = keras_hub_backbone(options.backbone, input_shape=(size, size, 3), name="realism_backbone")
+    converter = None
+    if options.backbone.preset is not None:
+        converter = keras_hub.layers.ImageConverter.from_preset(options.backbone.preset, image_size=(size, size))
+    return BackboneFeatures(backbone, size, converter)

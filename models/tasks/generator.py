@@ -150,7 +150,8 @@ class GeneratorTask(Task):
 
         if self.realism is None:
             self.realism = Realism(datasets, splits, image_shape=datasets.model_input_shape,
-                                   num_classes=len(self.class_names), seed=self.spec.seed)
+                                   num_classes=len(self.class_names), seed=self.spec.seed,
+                                   features=self.head.realism_features)
         count = len(self.realism.real_features(split))
         classes = self.sample_classes(count)
         fake = np.asarray(self.sample(self.sampler(model), np.arange(MEASURED_SEEDS, MEASURED_SEEDS + count),

@@ -19,33 +19,38 @@ from __future__ import annotations
 import numpy as np
 
 from data.dataset import model_inputs
-from models.fidelity import FeatureNet, frechet_distance, kernel_distance
+from models.fidelity import FeatureNet, RealismFeatures, backbone_features, frechet_distance, kernel_distance
 
 MAX_REAL = 2000
 """At most this many real images per split enter the distances."""
 
 
 class Realism:
-    """The feature classifier of the real images, and the real features of each split, computed once."""
+    """The feature classifier of the real images, and the real features of each split, computed once.
 
-    def __init__(self, datasets, splits, *, image_shape, num_classes: int, seed: int):
+    With `features` (`RealismFeatures`) the distances are measured in that backbone's features instead.
+    """
+
+    def __init__(self, datasets, splits, *, image_shape, num_classes: int, seed: int,
+                 features: RealismFeatures | None = None):
         self.datasets, self.splits = datasets, splits
         train = model_inputs(splits[0], datasets)[:MAX_REAL * 5]
         labels = np.asarray(splits[0].labels)[:len(train)]
         self.net = FeatureNet(image_shape, num_classes, seed=seed).fit(train, labels)
-        self.real = {0: self.net.features(train[:MAX_REAL])}
+        self.space = self.net if features is None else backbone_features(features)
+        self.real = {0: self.space.features(train[:MAX_REAL])}
         self.images = {0: train[:MAX_REAL]}
 
     def real_features(self, split: int) -> np.ndarray:
         """The features of up to MAX_REAL real images of split 0 (train), 1 (validation) or 2 (test)."""
         if split not in self.real:
             self.images[split] = model_inputs(self.splits[split], self.datasets)[:MAX_REAL]
-            self.real[split] = self.net.features(self.images[split])
+            self.real[split] = self.space.features(self.images[split])
         return self.real[split]
 
     def scores(self, fake_images: np.ndarray, split: int, prefix: str) -> dict[str, float]:
         """`<prefix>fid` and `<prefix>kid` of generated images (as the model sees images) against a split's."""
-        real, fake = self.real_features(split), self.net.features(fake_images)
+        real, fake = self.real_features(split), self.space.features(fake_images)
         return {f"{prefix}fid": frechet_distance(real, fake), f"{prefix}kid": kernel_distance(real, fake)}
 
     def floor(self, split: int, prefix: str) -> dict[str, float]:

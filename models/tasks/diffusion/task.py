@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from models.fidelity import RealismFeatures
 from models.tasks.generator import GeneratorTask
 from pipelines.options import Fraction, Options, PositiveFloat, PositiveInt
 from pipelines.registry import tasks
@@ -39,6 +40,9 @@ class DiffusionHead(Options):
                                                            "without their class (what guidance needs).")
     ema: Fraction = Field(0.99, description="Decay of the moving average of the weights that samples.")
     fidelity_every: PositiveInt = Field(1, description="Epochs between the val_fid / val_kid measurements.")
+    realism_features: RealismFeatures | None = Field(
+        None, description="FID and KID in a given keras-hub image backbone's features (e.g. {backbone: {name: "
+                          "ResNetBackbone, preset: resnet_50_imagenet}}) instead of the run's own classifier's.")
 
 
 @tasks.register("diffusion", DiffusionHead)

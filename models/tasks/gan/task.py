@@ -39,6 +39,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
+from models.fidelity import RealismFeatures
 from models.tasks.base import Evaluation
 from models.tasks.generator import GeneratorTask
 from pipelines.options import Fraction, Options, PositiveFloat, PositiveInt
@@ -62,6 +63,9 @@ class GanHead(Options):
     generator_learning_rate_factor: PositiveFloat = Field(
         1.0, description="TTUR: the generator's learning rate is this times training.optimizer's.")
     fidelity_every: PositiveInt = Field(1, description="Epochs between the val_fid / val_kid measurements.")
+    realism_features: RealismFeatures | None = Field(
+        None, description="FID and KID in a given keras-hub image backbone's features (e.g. {backbone: {name: "
+                          "ResNetBackbone, preset: resnet_50_imagenet}}) instead of the run's own classifier's.")
 
 
 @tasks.register("gan", GanHead)

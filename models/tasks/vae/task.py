@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
+from models.fidelity import RealismFeatures
 from models.tasks.base import Evaluation, Task
 from pipelines.options import Options, PositiveFloat, PositiveInt
 from pipelines.registry import tasks
@@ -47,6 +48,9 @@ class VaeHead(Options):
         default_factory=lambda: [64, 32], min_length=1,
         description="Filters of the decoder's transposed convolutions, each doubling the resolution.")
     beta: PositiveFloat = Field(1.0, description="Weight of the KL term (beta-VAE; 1: the plain ELBO).")
+    realism_features: RealismFeatures | None = Field(
+        None, description="FID and KID in a given keras-hub image backbone's features (e.g. {backbone: {name: "
+                          "ResNetBackbone, preset: resnet_50_imagenet}}) instead of the run's own classifier's.")
 
 
 @tasks.register("vae", VaeHead)
@@ -130,7 +134,7 @@ class Vae(Task):
 
         held = 2 if splits[2].size else 1
         realism = Realism(datasets, splits, image_shape=datasets.model_input_shape,
-                          num_classes=len(self.class_names), seed=self.spec.seed)
+                          num_classes=len(self.class_names), seed=self.spec.seed, features=self.head.realism_features)
         count = len(realism.real_features(held))
         codes = seeded_codes(np.arange(count, dtype="int64"), self.head.latent).numpy()
         fake = np.asarray(model.get_layer("decoder").predict(codes, batch_size=256, verbose=0))
