@@ -7,7 +7,9 @@ decoding loop and detokenizer inside the SavedModel, the whole buffer recomputed
 through its `serving_default` signature, strings in and out. The baseline is `GPT2CausalLM.generate` in the same
 process on the prompts' token ids: keras-hub's compiled loop with a key/value cache. The in-process Keras model
 through the export's own loop (`tf.function`) is reported too (`keras_same_loop`), which isolates what the
-SavedModel adds from what the missing cache costs. Ratio: export tokens/s / keras-hub tokens/s.
+SavedModel adds from what the missing cache costs, and so is the export with its decoding loop compiled by XLA
+(`model.head.sampling.jit_compile`; `export_xla`, loaded in TensorFlow: TF Serving on CPU needs
+--xla_cpu_compilation_enabled for it). Ratio: export tokens/s / keras-hub tokens/s.
 
     python -m benchmarks.generation_throughput
 """
@@ -66,6 +68,11 @@ def main(prompts: int = PROMPTS, max_new_tokens: int = MAX_NEW_TOKENS, repeats: 
     export_archive(f"{folder.name}/export", [generator, encoder], generation_endpoints(generator))
     serve = tf.saved_model.load(f"{folder.name}/export").signatures["serving_default"]
     exported = tokens_per_second(lambda: int(serve(prompts=batch)["num_tokens"].numpy().sum()), repeats)
+    compiled = Generator(model, encoder, keras_hub.samplers.GreedySampler(), stop_ids=[],
+                         max_new_tokens=max_new_tokens, jit_compile=True)
+    export_archive(f"{folder.name}/xla", [compiled, encoder], generation_endpoints(compiled))
+    serve_xla = tf.saved_model.load(f"{folder.name}/xla").signatures["serving_default"]
+    exported_xla = tokens_per_second(lambda: int(serve_xla(prompts=batch)["num_tokens"].numpy().sum()), repeats)
 
     ids, lengths = prompt_ids(encoder(batch), has_end_token=True)
     buffer = int(tf.reduce_max(lengths)) + max_new_tokens
@@ -76,7 +83,7 @@ def main(prompts: int = PROMPTS, max_new_tokens: int = MAX_NEW_TOKENS, repeats: 
     cached = tokens_per_second(lambda: (model.generate(inputs, stop_token_ids=None), new_tokens)[1], repeats)
     folder.cleanup()
     return record("generation_throughput", value=exported, baseline=cached, unit="tokens/s",
-                  keras_same_loop=keras_loop, prompts=prompts, max_new_tokens=max_new_tokens)
+                  keras_same_loop=keras_loop, export_xla=exported_xla, prompts=prompts, max_new_tokens=max_new_tokens)
 
 
 if __name__ == "__main__":

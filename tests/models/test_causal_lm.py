@@ -179,3 +179,19 @@ def test_lora_trains_only_the_adapters_even_after_the_training_phase_sets_the_ba
     assert sorted(v.path for v in model.trainable_weights) == adapters
     assert any("lora_kernel" in name for name in adapters) and all("self_attention" in name for name in adapters)
     assert 0 < trainable < full == total
+
+
+@pytest.mark.parametrize("kind", ["builtin", "keras_hub"])
+def test_xla_compiled_decoding_generates_what_the_plain_loop_does(kind):
+    import keras_hub
+
+    from models.tasks.generation.decode import decoder_for, prompt_ids
+
+    generator, encoder = _generator(kind)
+    ids, lengths = prompt_ids(encoder(tf.constant(["the cat", "a dog sat on the", "red"])), has_end_token=True)
+    decode = decoder_for(generator.model, generator.logits, keras_hub.samplers.GreedySampler())
+    results = [generate_ids(decode, ids, lengths, stop_ids=[], max_new_tokens=5, jit_compile=jit)
+               for jit in (False, True)]
+    (plain, plain_kept), (xla, xla_kept) = [(a.numpy(), k.numpy()) for a, k in results]
+    np.testing.assert_array_equal(plain_kept, xla_kept)
+    np.testing.assert_array_equal(plain[plain_kept], xla[xla_kept])

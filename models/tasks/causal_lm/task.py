@@ -227,7 +227,8 @@ class CausalLM(Task):
         sampling = sampling or self.head.sampling
         stops = stop_token_ids(self.encoder.vocabulary, sampling.stop_tokens)
         return Generator(model, self.encoder, build_sampler(sampling, self.spec.seed), stops,
-                         sampling.max_new_tokens, preprocess=self.datasets.preprocess, name="generator")
+                         sampling.max_new_tokens, preprocess=self.datasets.preprocess,
+                         jit_compile=sampling.jit_compile, name="generator")
 
     def prompts_of(self, examples, indices) -> list[str]:
         """The prompts of examples: their prompt column, or a plain text's first `prompt_words` words."""

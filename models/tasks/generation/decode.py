@@ -15,12 +15,13 @@ Example:
 from __future__ import annotations
 
 
-def generate_ids(decode, token_ids, lengths, stop_ids, max_new_tokens):
+def generate_ids(decode, token_ids, lengths, stop_ids, max_new_tokens, jit_compile: bool = False):
     """(ids [batch, buffer], kept [batch, buffer] bool: the generated tokens before each row's stop token).
 
     `token_ids` [batch, length] hold each prompt in its first `lengths` [batch] positions; the buffer is cut to
     the longest prompt plus `max_new_tokens` (at most `length`, the model's positions). `decode(prompt,
-    prompt_mask, stop_ids)` fills the buffer after each prompt (`uncached` or `cached`).
+    prompt_mask, stop_ids)` fills the buffer after each prompt (`uncached` or `cached`), compiled with XLA when
+    `jit_compile`.
 
     Example:
         >>> decode = uncached(logits_fn, GreedySampler())                      # doctest: +SKIP
@@ -36,7 +37,8 @@ def generate_ids(decode, token_ids, lengths, stop_ids, max_new_tokens):
     prompt_mask = positions < lengths[:, None]
     prompt = tf.where(prompt_mask, token_ids[:, :buffer], tf.zeros_like(token_ids[:, :buffer]))
     stops = tf.constant(list(stop_ids), tf.int32)
-    ids = tf.cast(decode(prompt, prompt_mask, tuple(stop_ids) or None), tf.int32)
+    run = tf.function(decode, jit_compile=True) if jit_compile else decode
+    ids = tf.cast(run(prompt, prompt_mask, tuple(stop_ids) or None), tf.int32)
     generated = (~prompt_mask) & (positions < (lengths + max_new_tokens)[:, None])
     is_stop = tf.reduce_any(ids[:, :, None] == stops[None, None, :], axis=-1) & generated
     after_stop = tf.cumsum(tf.cast(is_stop, tf.int32), axis=1) > 0

@@ -28,7 +28,8 @@ class EncoderDecoderGenerator(keras.layers.Layer):
     decoder starts from); `preprocess` (default: the encoder) turns source strings into its features.
     """
 
-    def __init__(self, model, encoder, sampler, stop_ids, max_new_tokens: int, preprocess=None, **kwargs):
+    def __init__(self, model, encoder, sampler, stop_ids, max_new_tokens: int, preprocess=None,
+                 jit_compile: bool = False, **kwargs):
         super().__init__(trainable=False, **kwargs)
         if encoder.vocabulary.start_id is None:
             raise ValueError("stages.tokenize: an encoder-decoder needs a tokenizer with a start token (the "
@@ -39,6 +40,7 @@ class EncoderDecoderGenerator(keras.layers.Layer):
         self.seed_generators = list(getattr(sampler, "_seed_generators", []))  # tracked: the export saves them
         self.stop_ids = [int(i) for i in stop_ids]
         self.max_new_tokens = int(max_new_tokens)
+        self.jit_compile = jit_compile
         object.__setattr__(self, "_preprocess", preprocess or encoder)
         self.built = True
 
@@ -64,6 +66,6 @@ class EncoderDecoderGenerator(keras.layers.Layer):
         limit = self.max_new_tokens if max_new_tokens is None else max_new_tokens
         with with_temperature(sampler, temperature):
             out, kept = generate_ids(uncached(logits, sampler), buffer, tf.ones([batch], tf.int32),
-                                     self.stop_ids, limit)
+                                     self.stop_ids, limit, self.jit_compile)
         texts, counts = generated_texts(self.encoder.vocabulary.tokenizer, out, kept)
         return {"generated": texts, "num_tokens": counts}

@@ -29,7 +29,8 @@ class Generator(keras.layers.Layer):
     `preprocess` (default: the encoder) turns prompt strings into its features.
     """
 
-    def __init__(self, model, encoder, sampler, stop_ids, max_new_tokens: int, preprocess=None, **kwargs):
+    def __init__(self, model, encoder, sampler, stop_ids, max_new_tokens: int, preprocess=None,
+                 jit_compile: bool = False, **kwargs):
         super().__init__(trainable=False, **kwargs)
         self.model = model
         self.encoder = encoder
@@ -37,6 +38,7 @@ class Generator(keras.layers.Layer):
         self.seed_generators = list(getattr(sampler, "_seed_generators", []))  # tracked: the export saves them
         self.stop_ids = [int(i) for i in stop_ids]
         self.max_new_tokens = int(max_new_tokens)
+        self.jit_compile = jit_compile
         object.__setattr__(self, "_preprocess", preprocess or encoder)
         self.built = True
 
@@ -57,7 +59,7 @@ class Generator(keras.layers.Layer):
         limit = self.max_new_tokens if max_new_tokens is None else max_new_tokens
         with with_temperature(sampler, temperature):
             decode = decoder_for(self.model, self.logits, sampler)
-            out, kept = generate_ids(decode, ids, lengths, self.stop_ids, limit)
+            out, kept = generate_ids(decode, ids, lengths, self.stop_ids, limit, self.jit_compile)
         texts, counts = generated_texts(vocabulary.tokenizer, out, kept)
         return {"generated": texts, "num_tokens": counts}
 

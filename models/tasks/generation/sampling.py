@@ -63,6 +63,9 @@ class SamplingOptions(Options):
     stop_tokens: list[str] = Field(default_factory=list, description="Tokens (as the tokenizer spells them) that end "
                                                                      "a generation besides the tokenizer's end token.")
     seed: int | None = Field(None, description="Seed of the random samplers (default: the spec's seed).")
+    jit_compile: bool = Field(False, description="Compile the decoding loop with XLA, as keras-hub's generate does "
+                                                 "(faster; compiled again for each new batch shape). TF Serving on "
+                                                 "CPU then needs --xla_cpu_compilation_enabled.")
 
 
 def build_sampler(options: SamplingOptions, seed: int = 0):

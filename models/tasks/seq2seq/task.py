@@ -238,7 +238,7 @@ class Seq2Seq(Task):
         stops = stop_token_ids(self.encoder.vocabulary, sampling.stop_tokens)
         return EncoderDecoderGenerator(model, self.encoder, build_sampler(sampling, self.spec.seed), stops,
                                        sampling.max_new_tokens, preprocess=self.datasets.preprocess,
-                                       name="generator")
+                                       jit_compile=sampling.jit_compile, name="generator")
 
     def generate(self, model, sources: list[str]) -> tuple[list[str], list[int]]:
         """(generations, token counts) of `sources` with the spec's sampler, `GENERATION_BATCH` at a time."""
