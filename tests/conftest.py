@@ -23,3 +23,18 @@ def in_tmp_dir(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     return tmp_path
+
+
+SCHEDULED_FIRST = ("tests/test_task_contract.py", "tests/test_jax_backend.py", "tests/test_jax_multi_process.py",
+                   "tests/test_multi_worker.py", "tests/pipelines/test_detection_run.py")
+"""The longest modules, collected first: `make test`'s pytest-xdist processes take whole modules in collection
+order (`--dist loadfile`), so starting these early keeps one process from ending the run alone on them."""
+
+
+def pytest_collection_modifyitems(config, items):
+    """Move the items of SCHEDULED_FIRST's modules to the front, in that order; the rest keep theirs."""
+    def rank(item):
+        path = item.nodeid.split("::")[0]
+        return SCHEDULED_FIRST.index(path) if path in SCHEDULED_FIRST else len(SCHEDULED_FIRST)
+
+    items.sort(key=rank)  # stable: within a module, and among the rest, the collection order stands
