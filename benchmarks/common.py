@@ -132,6 +132,30 @@ def interleaved_best(repeats: int, **measures) -> dict[str, float]:
     return best
 
 
+def paired_ratio(repeats: int, *, baseline, pipeline) -> dict[str, float]:
+    """The median of `repeats` ratios pipeline() / baseline(), each pair measured back to back (the order
+    alternating), with the median of each measure: on a VM whose speed drifts by tens of percent between runs,
+    a pair sees the same machine, and the median ignores the odd slow run.
+
+    Example:
+        >>> paired_ratio(3, baseline=lambda: 2.0, pipeline=lambda: 1.0)
+        {'ratio': 0.5, 'baseline': 2.0, 'pipeline': 1.0}
+    """
+    import statistics
+
+    ratios, baselines, pipelines = [], [], []
+    for index in range(repeats):
+        if index % 2:
+            value, reference = pipeline(), baseline()
+        else:
+            reference, value = baseline(), pipeline()
+        ratios.append(value / reference)
+        baselines.append(reference)
+        pipelines.append(value)
+    return {"ratio": statistics.median(ratios), "baseline": statistics.median(baselines),
+            "pipeline": statistics.median(pipelines)}
+
+
 def in_scratch_folder(main):
     """Run `main` in a fresh temporary folder (its mlruns/ and .kpipe/ stay out of the repo)."""
     import functools
