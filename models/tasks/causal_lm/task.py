@@ -37,7 +37,8 @@ import sys
 import numpy as np
 from pydantic import Field
 
-from models.tasks.base import Choice, Evaluation, Task
+from models.tasks.base import Choice, Evaluation
+from models.tasks.generation.task import TextGenerationTask
 from models.tasks.generation.sampling import SamplingOptions
 from pipelines.options import Options, PositiveInt
 from pipelines.registry import tasks
@@ -64,17 +65,13 @@ class CausalLMHead(Options):
 
 
 @tasks.register("causal_lm", CausalLMHead)
-class CausalLM(Task):
+class CausalLM(TextGenerationTask):
     """Next-token language model; prompts in, generated text out (strings-in TF Serving export)."""
 
     input_name = "prompts"
-    parity_signature = "greedy"
     metric = "perplexity"
     direction = "min"
-    default_metrics = ("accuracy",)
-    backends = ("tensorflow",)
-    backend_notes = {"jax": "the tokenize stage's TextEncoder is a plain Keras layer, which JAX cannot run on "
-                            "strings inside tf.data"}
+    sequence_length_is = "it is the model's context (tokens per row, generated tokens included)"
 
     def __init__(self, spec):
         super().__init__(spec)
@@ -86,22 +83,6 @@ class CausalLM(Task):
         self.parameters: tuple[int, int] | None = None
         self._generate = None
 
-    @classmethod
-    def check_spec(cls, spec) -> None:
-        """A `tokenize` stage with a tokenizer that can detokenize and an explicit sequence_length."""
-        from pipelines.spec import keyed
-
-        super().check_spec(spec)
-        found = [options for item in spec.stages for name, options in [keyed(item)] if name == "tokenize"]
-        if not found:
-            raise ValueError("stages: task causal_lm needs a tokenize stage, e.g. "
-                             "- tokenize: {tokenizer: byte_pair, vocabulary_size: 2000, sequence_length: 64}")
-        if found[0].tokenizer == "text_vectorization":
-            raise ValueError("stages.tokenize.tokenizer: text_vectorization cannot turn ids back into text; "
-                             "use byte_pair, word_piece or sentence_piece (or a preset)")
-        if found[0].sequence_length is None:
-            raise ValueError("stages.tokenize.sequence_length: task causal_lm needs it set: it is the model's "
-                             "context (tokens per row, generated tokens included)")
 
     # Data -------------------------------------------------------------------------------------
 
@@ -310,41 +291,7 @@ class CausalLM(Task):
 
     # Export -----------------------------------------------------------------------------------
 
-    def export_endpoints(self, model, datasets) -> tuple[list, dict]:
-        """`serving_default`, `generate` and `greedy` (`models.tasks.generation.export.generation_endpoints`)."""
-        from models.tasks.generation.export import generation_endpoints
-
-        generator = self.generator(model)
-        return [generator, *datasets.preprocessing_layers], generation_endpoints(generator, self.input_name)
-
     def serving_requests(self, examples, indices) -> list[dict]:
         """One request per example: its prompt as UTF-8 bytes."""
         return [{self.input_name: np.array([p.encode("utf-8")], dtype=object)}
                 for p in self.prompts_of(examples, list(indices))]
-
-    def predict_arguments(self, request: dict, folder) -> list[str]:
-        """`kpipe predict --text` with the request's prompt."""
-        from models.tasks.text_model import text_arguments
-
-        return text_arguments(request[self.input_name])
-
-    def reference(self, model, datasets, requests) -> dict[str, np.ndarray]:
-        """The Keras model's greedy generations for the same prompts."""
-        import tensorflow as tf
-
-        from models.tasks.generation.sampling import greedy
-
-        prompts = tf.constant(np.concatenate([r[self.input_name] for r in requests]))
-        out = tf.function(self.generator(model, greedy(self.head.sampling)).generate)(prompts)
-        return {name: value.numpy() for name, value in out.items()}
-
-    def parity(self, served: dict, reference: dict) -> dict[str, float]:
-        """The share of prompts whose greedy generation differs between the export and the Keras model."""
-        same = (np.asarray(served["generated"]) == np.asarray(reference["generated"])) & (
-            np.asarray(served["num_tokens"]) == np.asarray(reference["num_tokens"]))
-        return {"export_parity_max_abs_diff": float(1.0 - same.mean()),
-                "export_parity_generation_agreement": float(same.mean())}
-
-    def parity_ok(self, parity: dict[str, float], tolerance: float) -> bool:
-        """Greedy decoding is deterministic: every prompt must generate the same text."""
-        return parity["export_parity_generation_agreement"] == 1.0

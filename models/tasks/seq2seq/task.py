@@ -41,7 +41,8 @@ import sys
 import numpy as np
 from pydantic import Field
 
-from models.tasks.base import Evaluation, Task
+from models.tasks.base import Evaluation
+from models.tasks.generation.task import TextGenerationTask
 from models.tasks.generation.sampling import SamplingOptions
 from pipelines.options import Options, PositiveInt
 from pipelines.registry import tasks
@@ -78,17 +79,14 @@ def numbers_as_text(values) -> list[str]:
 
 
 @tasks.register("seq2seq", Seq2SeqHead)
-class Seq2Seq(Task):
+class Seq2Seq(TextGenerationTask):
     """Encoder-decoder text generation; sources in, generated targets out (strings-in TF Serving export)."""
 
     input_name = "inputs"
-    parity_signature = "greedy"
     metric = "exact_match"
     direction = "max"
-    default_metrics = ("accuracy",)
-    backends = ("tensorflow",)
-    backend_notes = {"jax": "the tokenize stage's TextEncoder is a plain Keras layer, which JAX cannot run on "
-                            "strings inside tf.data"}
+    tokenize_example = "{tokenizer: byte_pair, vocabulary_size: 300, sequence_length: 32}"
+    sequence_length_is = "the longest source and target in tokens (start and end tokens included)"
 
     def __init__(self, spec):
         super().__init__(spec)
@@ -97,23 +95,6 @@ class Seq2Seq(Task):
         self.splits = None
         self.train = None
         self._generate = None
-
-    @classmethod
-    def check_spec(cls, spec) -> None:
-        """A `tokenize` stage with a tokenizer that can detokenize and an explicit sequence_length."""
-        from pipelines.spec import keyed
-
-        super().check_spec(spec)
-        found = [options for item in spec.stages for name, options in [keyed(item)] if name == "tokenize"]
-        if not found:
-            raise ValueError("stages: task seq2seq needs a tokenize stage, e.g. "
-                             "- tokenize: {tokenizer: byte_pair, vocabulary_size: 300, sequence_length: 32}")
-        if found[0].tokenizer == "text_vectorization":
-            raise ValueError("stages.tokenize.tokenizer: text_vectorization cannot turn ids back into text; "
-                             "use byte_pair (keeps every character), word_piece or sentence_piece (or a preset)")
-        if found[0].sequence_length is None:
-            raise ValueError("stages.tokenize.sequence_length: task seq2seq needs it set: the longest source and "
-                             "target in tokens (start and end tokens included)")
 
     def monitor(self) -> tuple[str, str]:
         """val_exact_match (max) when validation sources are generated every epoch, else val_loss (min)."""
@@ -330,41 +311,7 @@ class Seq2Seq(Task):
 
     # Export -----------------------------------------------------------------------------------
 
-    def export_endpoints(self, model, datasets) -> tuple[list, dict]:
-        """`serving_default`, `generate` and `greedy` (`models.tasks.generation.export.generation_endpoints`)."""
-        from models.tasks.generation.export import generation_endpoints
-
-        generator = self.generator(model)
-        return [generator, *datasets.preprocessing_layers], generation_endpoints(generator, self.input_name)
-
     def serving_requests(self, examples, indices) -> list[dict]:
         """One request per example: its source as UTF-8 bytes."""
         return [{self.input_name: np.array([str(examples.inputs[i][0]).encode("utf-8")], dtype=object)}
                 for i in indices]
-
-    def predict_arguments(self, request: dict, folder) -> list[str]:
-        """`kpipe predict --text` with the request's source."""
-        from models.tasks.text_model import text_arguments
-
-        return text_arguments(request[self.input_name])
-
-    def reference(self, model, datasets, requests) -> dict[str, np.ndarray]:
-        """The Keras model's greedy generations for the same sources."""
-        import tensorflow as tf
-
-        from models.tasks.generation.sampling import greedy
-
-        sources = tf.constant(np.concatenate([r[self.input_name] for r in requests]))
-        out = tf.function(self.generator(model, greedy(self.head.sampling)).generate)(sources)
-        return {name: value.numpy() for name, value in out.items()}
-
-    def parity(self, served: dict, reference: dict) -> dict[str, float]:
-        """The share of sources whose greedy generation differs between the export and the Keras model."""
-        same = (np.asarray(served["generated"]) == np.asarray(reference["generated"])) & (
-            np.asarray(served["num_tokens"]) == np.asarray(reference["num_tokens"]))
-        return {"export_parity_max_abs_diff": float(1.0 - same.mean()),
-                "export_parity_generation_agreement": float(same.mean())}
-
-    def parity_ok(self, parity: dict[str, float], tolerance: float) -> bool:
-        """Greedy decoding is deterministic: every source must generate the same text."""
-        return parity["export_parity_generation_agreement"] == 1.0

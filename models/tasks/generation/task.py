@@ -1,0 +1,86 @@
+"""`TextGenerationTask`: what the text-generating tasks share: the tokenize stage they need, the strings-in
+strings-out export and its parity check (greedy generation of the export equals the Keras model's).
+
+A subclass sets `input_name` (the export's string input), says what its tokenize stage's `sequence_length`
+means (`sequence_length_is`) and gives an example stage (`tokenize_example`), and implements `generator(model,
+sampling)` (a `models.tasks.generation.export.Generator` or one like it).
+
+Example:
+    >>> class Echo(TextGenerationTask):
+    ...     input_name = "texts"
+    >>> Echo.parity_signature, Echo.backends
+    ('greedy', ('tensorflow',))
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.tasks.base import Task
+
+
+class TextGenerationTask(Task):
+    """Text in, generated text out: a tokenize stage, an export with `serving_default`, `generate` and `greedy`."""
+
+    parity_signature = "greedy"
+    default_metrics = ("accuracy",)
+    backends = ("tensorflow",)
+    backend_notes = {"jax": "the tokenize stage's TextEncoder is a plain Keras layer, which JAX cannot run on "
+                            "strings inside tf.data"}
+    tokenize_example = "{tokenizer: byte_pair, vocabulary_size: 2000, sequence_length: 64}"
+    sequence_length_is = "the model's context"
+
+    @classmethod
+    def check_spec(cls, spec) -> None:
+        """A `tokenize` stage with a tokenizer that can detokenize and an explicit sequence_length."""
+        from pipelines.spec import keyed
+
+        super().check_spec(spec)
+        found = [options for item in spec.stages for name, options in [keyed(item)] if name == "tokenize"]
+        if not found:
+            raise ValueError(f"stages: task {spec.task} needs a tokenize stage, e.g. - tokenize: "
+                             f"{cls.tokenize_example}")
+        if found[0].tokenizer == "text_vectorization":
+            raise ValueError("stages.tokenize.tokenizer: text_vectorization cannot turn ids back into text; "
+                             "use byte_pair (keeps every character), word_piece or sentence_piece (or a preset)")
+        if found[0].sequence_length is None:
+            raise ValueError(f"stages.tokenize.sequence_length: task {spec.task} needs it set: "
+                             f"{cls.sequence_length_is}")
+
+    def generator(self, model, sampling=None):
+        """The generator of `model` with the spec's (or the given) sampling."""
+        raise NotImplementedError
+
+    def export_endpoints(self, model, datasets) -> tuple[list, dict]:
+        """`serving_default`, `generate` and `greedy` (`models.tasks.generation.export.generation_endpoints`)."""
+        from models.tasks.generation.export import generation_endpoints
+
+        generator = self.generator(model)
+        return [generator, *datasets.preprocessing_layers], generation_endpoints(generator, self.input_name)
+
+    def predict_arguments(self, request: dict, folder) -> list[str]:
+        """`kpipe predict --text` with the request's text."""
+        from models.tasks.text_model import text_arguments
+
+        return text_arguments(request[self.input_name])
+
+    def reference(self, model, datasets, requests) -> dict[str, np.ndarray]:
+        """The Keras model's greedy generations for the same texts."""
+        import tensorflow as tf
+
+        from models.tasks.generation.sampling import greedy
+
+        texts = tf.constant(np.concatenate([r[self.input_name] for r in requests]))
+        out = tf.function(self.generator(model, greedy(self.head.sampling)).generate)(texts)
+        return {name: value.numpy() for name, value in out.items()}
+
+    def parity(self, served: dict, reference: dict) -> dict[str, float]:
+        """The share of texts whose greedy generation differs between the export and the Keras model."""
+        same = (np.asarray(served["generated"]) == np.asarray(reference["generated"])) & (
+            np.asarray(served["num_tokens"]) == np.asarray(reference["num_tokens"]))
+        return {"export_parity_max_abs_diff": float(1.0 - same.mean()),
+                "export_parity_generation_agreement": float(same.mean())}
+
+    def parity_ok(self, parity: dict[str, float], tolerance: float) -> bool:
+        """Greedy decoding is deterministic: every text must generate the same text."""
+        return parity["export_parity_generation_agreement"] == 1.0
