@@ -18,24 +18,17 @@ Example (YAML):
         config: {hidden_dim: 64, num_layers: 2, num_heads: 4, intermediate_dim: 128}
 """
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from pipelines.options import Fraction, Options, PositiveInt
+from models.backbones.transformer_encoder import TransformerEncoderOptions
+from pipelines.options import PositiveInt
 from pipelines.registry import backbones
 
 
-class DecoderTransformerOptions(Options):
-    hidden_dim: PositiveInt = Field(64, le=4096, description="Embedding and hidden size (a multiple of num_heads).")
-    num_layers: PositiveInt = Field(2, le=48, description="Decoder blocks.")
-    num_heads: PositiveInt = Field(2, le=64, description="Attention heads per block.")
-    intermediate_dim: PositiveInt = Field(128, le=16384, description="Hidden size of each block's feed-forward part.")
-    dropout: Fraction = Field(0.1, description="Dropout on the embeddings and inside each block.")
+class DecoderTransformerOptions(TransformerEncoderOptions):
+    """The sizes of `transformer_encoder`; its blocks are decoder blocks."""
 
-    @model_validator(mode="after")
-    def _heads_divide_hidden_dim(self):
-        if self.hidden_dim % self.num_heads:
-            raise ValueError(f"hidden_dim ({self.hidden_dim}) must be a multiple of num_heads ({self.num_heads})")
-        return self
+    num_layers: PositiveInt = Field(2, le=48, description="Decoder blocks.")
 
 
 @backbones.register("builtin.decoder_transformer", DecoderTransformerOptions)

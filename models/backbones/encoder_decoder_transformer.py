@@ -18,27 +18,21 @@ Example (YAML):
         config: {hidden_dim: 64, num_layers: 2, num_heads: 4, intermediate_dim: 128}
 """
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from pipelines.options import Fraction, Options, PositiveInt
+from models.backbones.transformer_encoder import TransformerEncoderOptions
+from pipelines.options import PositiveInt
 from pipelines.registry import backbones
 
 INPUTS = ("encoder_token_ids", "encoder_padding_mask", "decoder_token_ids", "decoder_padding_mask")
 """The backbone's inputs, as keras-hub's seq2seq backbones name them."""
 
 
-class EncoderDecoderTransformerOptions(Options):
-    hidden_dim: PositiveInt = Field(64, le=4096, description="Embedding and hidden size (a multiple of num_heads).")
+class EncoderDecoderTransformerOptions(TransformerEncoderOptions):
+    """The sizes of `transformer_encoder`, for the encoder and the decoder alike."""
+
     num_layers: PositiveInt = Field(2, le=48, description="Encoder blocks, and as many decoder blocks.")
     num_heads: PositiveInt = Field(4, le=64, description="Attention heads per block.")
-    intermediate_dim: PositiveInt = Field(128, le=16384, description="Hidden size of each block's feed-forward part.")
-    dropout: Fraction = Field(0.1, description="Dropout on the embeddings and inside each block.")
-
-    @model_validator(mode="after")
-    def _heads_divide_hidden_dim(self):
-        if self.hidden_dim % self.num_heads:
-            raise ValueError(f"hidden_dim ({self.hidden_dim}) must be a multiple of num_heads ({self.num_heads})")
-        return self
 
 
 @backbones.register("builtin.encoder_decoder_transformer", EncoderDecoderTransformerOptions)
