@@ -1,6 +1,6 @@
 """The import contract: layers point one way.
 
-    core     pipelines.{registry, options, spec, spec_unions, sweep_spec, spec_errors, gates, backend}
+    core     pipelines.{registry, options, spec, spec_unions, sweep_spec, spec_distribution, spec_errors, gates, backend}
     data     data/**                                   may import core, data
     models   models/** except models/tasks/**          may import core, models
     tasks    models/tasks/**                           may import core, data, models, tasks
@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("pipelines", "data", "models", "serving")
 OURS = (*PACKAGES, "benchmarks")
 CORE = frozenset(
-    f"pipelines.{name}" for name in ("registry", "options", "spec", "spec_unions", "sweep_spec", "spec_errors", "gates",
-                                     "backend")
+    f"pipelines.{name}" for name in ("registry", "options", "spec", "spec_unions", "sweep_spec", "spec_distribution",
+                                     "spec_errors", "gates", "backend")
 )
 ALLOWED = {
     "core": {"core"},

@@ -47,7 +47,7 @@ import json, sys, types
 import keras, keras_hub, yaml
 from pipelines.jax_distribution import layout_map
 from pipelines.runner import run
-from pipelines.spec import ModelParallelSpec
+from pipelines.spec_distribution import ModelParallelSpec
 
 spec = yaml.safe_load(open(sys.argv[1]))
 spec["training"]["strategy"] = "auto"
