@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.tasks.base import Task
+from models.tasks.base import Evaluation, Task
 
 RANDOM_SPLIT_KEYS = ("validation", "test", "stratify")
 """`data.split` keys of a random split, which tasks on interactions refuse."""
@@ -74,7 +74,10 @@ class InteractionsTask(Task):
 
     Subclasses say what they train on (`trains_on`, for the refusal of
     `training.loss`) and what they rank each epoch (`ranks`, for the refusal of
-    `training.metrics`).
+    `training.metrics`), and implement `ranking(model, held_out)`: the model's
+    and the most-popular baseline's metrics (NDCG@10 among them) on held-out
+    interactions, which the validation split reports each epoch and the test
+    split at the end.
     """
 
     input_name = "user_ids"
@@ -107,3 +110,28 @@ class InteractionsTask(Task):
         from models.tasks.leave_last_out import leave_last_out
 
         return tuple(examples.subset(rows) for rows in leave_last_out(examples.inputs["user_id"], examples.labels))
+
+    def ranking(self, model, held_out) -> tuple[dict, dict]:
+        """(the model's, the most-popular baseline's) metrics by name on `held_out`, `ndcg_at_10` among them."""
+        raise NotImplementedError
+
+    def epoch_report(self, model, epoch: int, datasets, splits) -> Evaluation:
+        """`val_ndcg_at_10` (and the other ranking metrics) on the validation interactions, each epoch."""
+        validation = splits[1]
+        if not len(validation.labels):
+            return Evaluation()
+        found, _ = self.ranking(model, validation)
+        return Evaluation({f"val_{name}": value for name, value in found.items()})
+
+    def evaluate(self, model, dataset, train, held_out) -> Evaluation:
+        """The held-out metrics next to the most-popular baseline's (`ranking_metrics.csv`); a verdict on NDCG@10."""
+        from models.tasks.verdict import beat_baselines
+
+        found, popular = self.ranking(model, held_out)
+        metrics = {f"test_{name}": value for name, value in found.items()}
+        metrics.update({f"test_popularity_baseline_{name}": value for name, value in popular.items()})
+        metrics["test_ndcg_at_10_over_popularity"] = found["ndcg_at_10"] - popular["ndcg_at_10"]
+        lines = ["metric,model,most_popular"] + [f"{name},{found[name]:.6g},{popular[name]:.6g}" for name in found]
+        verdicts = beat_baselines("NDCG@10", found["ndcg_at_10"], {"most popular": popular["ndcg_at_10"]},
+                                  higher_is_better=True)
+        return Evaluation(metrics, tables={"ranking_metrics.csv": "\n".join(lines) + "\n"}, verdicts=verdicts)

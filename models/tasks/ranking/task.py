@@ -51,7 +51,6 @@ import sys
 
 import numpy as np
 
-from models.tasks.base import Evaluation
 from models.tasks.interactions import InteractionsTask
 from models.tasks.ranking.head import RankingHead
 from pipelines.registry import tasks
@@ -149,27 +148,6 @@ class Ranking(InteractionsTask):
         users = np.array([self.user_index.get(u, 0) for u in held_out.inputs["user_id"].tolist()], "int64")
         found = list_metrics(model_scores(model, users, lists.items), lists)
         return found, list_metrics(popularity_scores(self.counts, lists.items), lists)
-
-    def epoch_report(self, model, epoch: int, datasets, splits) -> Evaluation:
-        """`val_ndcg_at_10`, `val_recall_at_10` and `val_mrr` on the validation candidate lists, each epoch."""
-        validation = splits[1]
-        if not len(validation.labels):
-            return Evaluation()
-        found, _ = self.ranking(model, validation)
-        return Evaluation({f"val_{name}": value for name, value in found.items()})
-
-    def evaluate(self, model, dataset, train, held_out) -> Evaluation:
-        """The held-out candidate lists' metrics next to the most-popular baseline's; a verdict on NDCG@10."""
-        from models.tasks.verdict import beat_baselines
-
-        found, popular = self.ranking(model, held_out)
-        metrics = {f"test_{name}": value for name, value in found.items()}
-        metrics.update({f"test_popularity_baseline_{name}": value for name, value in popular.items()})
-        metrics["test_ndcg_at_10_over_popularity"] = found["ndcg_at_10"] - popular["ndcg_at_10"]
-        lines = ["metric,model,most_popular"] + [f"{name},{found[name]:.6g},{popular[name]:.6g}" for name in found]
-        verdicts = beat_baselines("NDCG@10", found["ndcg_at_10"], {"most popular": popular["ndcg_at_10"]},
-                                  higher_is_better=True)
-        return Evaluation(metrics, tables={"ranking_metrics.csv": "\n".join(lines) + "\n"}, verdicts=verdicts)
 
     # Export -----------------------------------------------------------------------------------
 

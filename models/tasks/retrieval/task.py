@@ -37,7 +37,6 @@ import sys
 
 import numpy as np
 
-from models.tasks.base import Evaluation
 from models.tasks.interactions import InteractionsTask
 from models.tasks.retrieval.head import RetrievalHead
 from pipelines.registry import tasks
@@ -113,28 +112,6 @@ class Retrieval(InteractionsTask):
         popular = ranking_metrics(lambda rows: np.broadcast_to(shares, (len(rows), len(shares))), targets, seen,
                                   self.head.recall_at)
         return found, popular
-
-    def epoch_report(self, model, epoch: int, datasets, splits) -> Evaluation:
-        """`val_ndcg_at_10` (and the other ranking metrics) on the validation interactions, each epoch."""
-        validation = splits[1]
-        if not len(validation.labels):
-            return Evaluation()
-        found, _ = self.ranking(model, validation)
-        return Evaluation({f"val_{name}": value for name, value in found.items()})
-
-    def evaluate(self, model, dataset, train, held_out) -> Evaluation:
-        """Ranking metrics of the held-out interactions over the corpus (training items left out) next to the
-        most-popular-items baseline; a verdict on NDCG@10."""
-        from models.tasks.verdict import beat_baselines
-
-        found, popular = self.ranking(model, held_out)
-        metrics = {f"test_{name}": value for name, value in found.items()}
-        metrics.update({f"test_popularity_baseline_{name}": value for name, value in popular.items()})
-        metrics["test_ndcg_at_10_over_popularity"] = found["ndcg_at_10"] - popular["ndcg_at_10"]
-        lines = ["metric,model,most_popular"] + [f"{name},{found[name]:.6g},{popular[name]:.6g}" for name in found]
-        verdicts = beat_baselines("NDCG@10", found["ndcg_at_10"], {"most popular": popular["ndcg_at_10"]},
-                                  higher_is_better=True)
-        return Evaluation(metrics, tables={"ranking_metrics.csv": "\n".join(lines) + "\n"}, verdicts=verdicts)
 
     # Export -----------------------------------------------------------------------------------
 
