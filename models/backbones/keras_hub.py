@@ -39,6 +39,25 @@ def backbone_class(name: str):
     return library_backbone_class(keras_hub.models, "keras_hub", name)
 
 
+def task_class_for(backbone, task_base: str):
+    """The keras-hub task class derived from `keras_hub.models.<task_base>` (e.g. "CausalLM", "Seq2SeqLM") that
+    keras-hub pairs with the backbone's class (its `backbone_cls`), or None.
+
+    Example:
+        >>> task_class_for(object(), "CausalLM") is None
+        True
+    """
+    import keras_hub
+
+    base = getattr(keras_hub.models, task_base)
+    for name in sorted(dir(keras_hub.models)):
+        found = getattr(keras_hub.models, name)
+        if (isinstance(found, type) and issubclass(found, base)
+                and getattr(found, "backbone_cls", None) is type(backbone)):
+            return found
+    return None
+
+
 def check_preset(cls, preset: str) -> None:
     """Fail fast and clearly on a preset that cannot be found (never hang on a missing one)."""
     if preset.startswith(REMOTE_SCHEMES):

@@ -15,23 +15,6 @@ Example:
 from __future__ import annotations
 
 
-def causal_lm_class(backbone):
-    """The keras-hub `CausalLM` subclass whose `backbone_cls` is the backbone's class, or None.
-
-    Example:
-        >>> causal_lm_class(object()) is None
-        True
-    """
-    import keras_hub
-
-    for name in sorted(dir(keras_hub.models)):
-        found = getattr(keras_hub.models, name)
-        if (isinstance(found, type) and issubclass(found, keras_hub.models.CausalLM)
-                and getattr(found, "backbone_cls", None) is type(backbone)):
-            return found
-    return None
-
-
 def build_language_model(backbone, vocabulary_size: int, name: str):
     """The backbone with its logits: keras-hub's causal LM class for it, else a dense projection.
 
@@ -41,9 +24,10 @@ def build_language_model(backbone, vocabulary_size: int, name: str):
     """
     import keras
 
+    from models.backbones.keras_hub import task_class_for
     from models.tasks.text_model import sequence_output
 
-    known = causal_lm_class(backbone)
+    known = task_class_for(backbone, "CausalLM")
     if known is not None:
         return known(backbone=backbone, preprocessor=None, name=name)
     inputs = {"token_ids": keras.Input((None,), dtype="int32", name="token_ids"),

@@ -16,23 +16,6 @@ from __future__ import annotations
 INPUTS = ("encoder_token_ids", "encoder_padding_mask", "decoder_token_ids", "decoder_padding_mask")
 
 
-def seq2seq_class(backbone):
-    """The keras-hub `Seq2SeqLM` subclass whose `backbone_cls` is the backbone's class, or None.
-
-    Example:
-        >>> seq2seq_class(object()) is None
-        True
-    """
-    import keras_hub
-
-    for name in sorted(dir(keras_hub.models)):
-        found = getattr(keras_hub.models, name)
-        if (isinstance(found, type) and issubclass(found, keras_hub.models.Seq2SeqLM)
-                and getattr(found, "backbone_cls", None) is type(backbone)):
-            return found
-    return None
-
-
 def check_backbone(backbone) -> None:
     """Fail, naming `model.backbone`, unless the backbone takes encoder and decoder token ids.
 
@@ -57,8 +40,10 @@ def build_seq2seq_model(backbone, vocabulary_size: int, name: str):
     """
     import keras
 
+    from models.backbones.keras_hub import task_class_for
+
     check_backbone(backbone)
-    known = seq2seq_class(backbone)
+    known = task_class_for(backbone, "Seq2SeqLM")
     if known is not None:
         return known(backbone=backbone, preprocessor=None, name=name)
     inputs = {key: keras.Input((None,), dtype="bool" if key.endswith("mask") else "int32", name=key)
