@@ -13,26 +13,14 @@ extra work). The towers are untrained: latency does not depend on the weights.
     python -m benchmarks.retrieval_latency
 """
 
-import time
-
 import numpy as np
 
 from benchmarks.common import in_scratch_folder, record
+from benchmarks.serving_latency import latencies_ms
 
 ITEMS = 100_000
 USERS = 1_000
 K = 10
-CALLS = 200
-
-
-def latencies_ms(call, calls: int = CALLS) -> np.ndarray:
-    call()
-    times = []
-    for _ in range(calls):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    return np.asarray(times)
 
 
 @in_scratch_folder
