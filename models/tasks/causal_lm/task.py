@@ -200,17 +200,6 @@ class CausalLM(TextGenerationTask):
 
     # Generation -------------------------------------------------------------------------------
 
-    def generator(self, model, sampling: SamplingOptions | None = None):
-        """A `Generator` of `model` with the stage's tokenizer and the spec's (or the given) sampling."""
-        from models.tasks.generation.export import Generator, stop_token_ids
-        from models.tasks.generation.sampling import build_sampler
-
-        sampling = sampling or self.head.sampling
-        stops = stop_token_ids(self.encoder.vocabulary, sampling.stop_tokens)
-        return Generator(model, self.encoder, build_sampler(sampling, self.spec.seed), stops,
-                         sampling.max_new_tokens, preprocess=self.datasets.preprocess,
-                         jit_compile=sampling.jit_compile, name="generator")
-
     def prompts_of(self, examples, indices) -> list[str]:
         """The prompts of examples: their prompt column, or a plain text's first `prompt_words` words."""
         if self.instructions:

@@ -16,33 +16,21 @@ Example:
 
 from __future__ import annotations
 
-import keras
-
-from models.tasks.generation.export import with_temperature
+from models.tasks.generation.export import Generator, with_temperature
 
 
-class EncoderDecoderGenerator(keras.layers.Layer):
+class EncoderDecoderGenerator(Generator):
     """Generates a target text for each source text with an encoder-decoder `model`.
 
     `encoder` is the tokenize stage's `TextEncoder` (its `vocabulary` gives the tokenizer and the start id the
     decoder starts from); `preprocess` (default: the encoder) turns source strings into its features.
     """
 
-    def __init__(self, model, encoder, sampler, stop_ids, max_new_tokens: int, preprocess=None,
-                 jit_compile: bool = False, **kwargs):
-        super().__init__(trainable=False, **kwargs)
+    def __init__(self, model, encoder, *args, **kwargs):
         if encoder.vocabulary.start_id is None:
             raise ValueError("stages.tokenize: an encoder-decoder needs a tokenizer with a start token (the "
                              "decoder's first input); use byte_pair, word_piece or sentence_piece")
-        self.model = model
-        self.encoder = encoder
-        self.sampler = sampler
-        self.seed_generators = list(getattr(sampler, "_seed_generators", []))  # tracked: the export saves them
-        self.stop_ids = [int(i) for i in stop_ids]
-        self.max_new_tokens = int(max_new_tokens)
-        self.jit_compile = jit_compile
-        object.__setattr__(self, "_preprocess", preprocess or encoder)
-        self.built = True
+        super().__init__(model, encoder, *args, **kwargs)
 
     def generate(self, sources, max_new_tokens=None, temperature=None, sampler=None):
         """{"generated": tf.string [batch], "num_tokens": int32 [batch]} for source strings [batch]."""

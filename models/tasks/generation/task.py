@@ -2,8 +2,9 @@
 strings-out export and its parity check (greedy generation of the export equals the Keras model's).
 
 A subclass sets `input_name` (the export's string input), says what its tokenize stage's `sequence_length`
-means (`sequence_length_is`) and gives an example stage (`tokenize_example`), and implements `generator(model,
-sampling)` (a `models.tasks.generation.export.Generator` or one like it).
+means (`sequence_length_is`) and gives an example stage (`tokenize_example`); a model that is not causal names
+its generator (`generator_class`). The task keeps the tokenize stage's encoder and the datasets as `self.encoder`
+and `self.datasets`.
 
 Example:
     >>> class Echo(TextGenerationTask):
@@ -47,9 +48,23 @@ class TextGenerationTask(Task):
             raise ValueError(f"stages.tokenize.sequence_length: task {spec.task} needs it set: "
                              f"{cls.sequence_length_is}")
 
+    def generator_class(self):
+        """The generator the export wraps the model in: `models.tasks.generation.export.Generator` (causal models;
+        subclasses give another, such as the encoder-decoder one)."""
+        from models.tasks.generation.export import Generator
+
+        return Generator
+
     def generator(self, model, sampling=None):
-        """The generator of `model` with the spec's (or the given) sampling."""
-        raise NotImplementedError
+        """A generator of `model` with the tokenize stage's encoder and the spec's (or the given) sampling."""
+        from models.tasks.generation.export import stop_token_ids
+        from models.tasks.generation.sampling import build_sampler
+
+        sampling = sampling or self.head.sampling
+        stops = stop_token_ids(self.encoder.vocabulary, sampling.stop_tokens)
+        return self.generator_class()(model, self.encoder, build_sampler(sampling, self.spec.seed), stops,
+                                      sampling.max_new_tokens, preprocess=self.datasets.preprocess,
+                                      jit_compile=sampling.jit_compile, name="generator")
 
     def export_endpoints(self, model, datasets) -> tuple[list, dict]:
         """`serving_default`, `generate` and `greedy` (`models.tasks.generation.export.generation_endpoints`)."""

@@ -209,17 +209,11 @@ class Seq2Seq(TextGenerationTask):
 
     # Generation -------------------------------------------------------------------------------
 
-    def generator(self, model, sampling: SamplingOptions | None = None):
-        """An `EncoderDecoderGenerator` of `model` with the stage's tokenizer and the spec's (or given) sampling."""
+    def generator_class(self):
+        """`EncoderDecoderGenerator`: the decoder starts from the start token, the encoder reads the source."""
         from models.tasks.generation.encoder_decoder import EncoderDecoderGenerator
-        from models.tasks.generation.export import stop_token_ids
-        from models.tasks.generation.sampling import build_sampler
 
-        sampling = sampling or self.head.sampling
-        stops = stop_token_ids(self.encoder.vocabulary, sampling.stop_tokens)
-        return EncoderDecoderGenerator(model, self.encoder, build_sampler(sampling, self.spec.seed), stops,
-                                       sampling.max_new_tokens, preprocess=self.datasets.preprocess,
-                                       jit_compile=sampling.jit_compile, name="generator")
+        return EncoderDecoderGenerator
 
     def generate(self, model, sources: list[str]) -> tuple[list[str], list[int]]:
         """(generations, token counts) of `sources` with the spec's sampler, `GENERATION_BATCH` at a time."""
