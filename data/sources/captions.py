@@ -12,15 +12,20 @@ shared by several images is one id (a task that trains on captions reads them
 back from `class_names`).
 
 With `generate_shapes: true` a missing (or empty) folder is first filled with
-captioned shapes (`data.synthetic.captioned_shapes`: two shapes per image and
-the caption that says which is left), written to a temporary folder and moved
-into place, never over an existing data set.
+captioned shapes (`data.synthetic.captioned_shapes`: `objects` shapes per image,
+two or three, and the caption that names them left to right), written to a
+temporary folder and moved into place, never over an existing data set. Three
+shapes give 504 captions, so that some test captions are never seen in
+training. `image_size` left out is the generated size, 32 x 48 for two shapes
+and 32 x 72 for three (any other size stretches the images), and
+`PHOTO_SIZE` for a folder of your own.
 
 Example (YAML):
     data:
       source: {type: captions, folder: data/flickr, captions: captions.csv, file_column: image,
                caption_column: caption, image_size: [224, 224]}
       # generated: {type: captions, folder: data/generated/captioned_shapes, generate_shapes: true, count: 2880}
+      # three shapes, 32 x 72: {..., generate_shapes: true, objects: 3, count: 5040}
 """
 
 from __future__ import annotations
@@ -32,8 +37,11 @@ from pydantic import Field
 from pipelines.options import Options, PositiveInt
 from pipelines.registry import sources
 
+PHOTO_SIZE = (128, 128)
+"""(height, width) images of a folder not generated here are resized to when `image_size` is left out."""
+
 MANIFEST = "captioned_shapes.json"
-"""The file, under `folder`, that says the data set was generated here, and with which count and seed."""
+"""The file, under `folder`, that says the data set was generated here, and with which count, seed and objects."""
 
 
 class CaptionsOptions(Options):
@@ -44,15 +52,20 @@ class CaptionsOptions(Options):
                                                               "captions JSON: images and caption annotations).")
     file_column: str = Field("file", description="CSV column with each image's file name.")
     caption_column: str = Field("caption", description="CSV column with each image's caption.")
-    image_size: list[PositiveInt] = Field(
-        default_factory=lambda: [32, 48], min_length=2, max_length=2,
-        description="[height, width] every image is resized to when decoded.")
+    image_size: list[PositiveInt] | None = Field(
+        None, min_length=2, max_length=2,
+        description="[height, width] every image is resized to when decoded; null (the default): [128, 128], or "
+                    "with generate_shapes the size captioned shapes are drawn at, [32, 24 x objects] ([32, 48] "
+                    "for the default 2 objects).")
     color_mode: Literal["rgb", "grayscale"] = Field("rgb", description="rgb (3 channels) or grayscale (1 channel).")
     generate_shapes: bool = Field(
         False, description="Write captioned shapes into `folder` first when it is missing or empty (never over "
                            "an existing data set).")
     count: PositiveInt = Field(2880, description="Images to generate (with `generate_shapes: true`).")
     seed: int = Field(0, description="Seed of the generated images (with `generate_shapes: true`).")
+    objects: int = Field(2, ge=2, le=3, description="Shapes per generated image, left to right (with "
+                                                    "`generate_shapes: true`): 2 (32 x 48 images, 72 captions) or "
+                                                    "3 (32 x 72 images, 504 captions).")
 
 
 @sources.register("captions", CaptionsOptions)
@@ -64,6 +77,9 @@ def load_captions(options: CaptionsOptions, *, on_bad_record: str = "error"):
         >>> examples = load_captions(CaptionsOptions(folder=tempfile.mkdtemp() + "/c", generate_shapes=True, count=4))
         >>> examples.size, examples.image_shape, examples.class_names[0].startswith("a ")
         (4, (32, 48, 3), True)
+        >>> three = CaptionsOptions(folder=tempfile.mkdtemp() + "/c", generate_shapes=True, count=2, objects=3)
+        >>> load_captions(three).image_shape
+        (32, 72, 3)
     """
     import os
 
@@ -72,10 +88,11 @@ def load_captions(options: CaptionsOptions, *, on_bad_record: str = "error"):
     from data.errors import BadRecords
     from data.examples import Examples
     from data.sources.image_folder import _read_all
+    from data.synthetic.captioned_shapes import image_size
 
     folder = os.path.abspath(options.folder)
     if options.generate_shapes:
-        ensure_generated(folder, options.count, options.seed)
+        ensure_generated(folder, options.count, options.seed, options.objects)
     if not os.path.isdir(folder):
         raise ValueError(f"captions: data.source.folder {folder} is not a folder (set generate_shapes: true to write "
                          f"captioned shapes there)")
@@ -105,7 +122,7 @@ def load_captions(options: CaptionsOptions, *, on_bad_record: str = "error"):
         raise ValueError(f"captions: no readable image/caption pair in {os.path.join(folder, options.captions)}")
     names = sorted({text for _, text in good})
     ids = {text: index for index, text in enumerate(names)}
-    height, width = options.image_size
+    height, width = options.image_size or (image_size(options.objects) if options.generate_shapes else PHOTO_SIZE)
     image_shape = (height, width, 3 if options.color_mode == "rgb" else 1)
 
     def decode(path):
@@ -171,8 +188,11 @@ def read_coco(path: str) -> list[tuple[str, str, str]]:
     return rows
 
 
-def ensure_generated(folder: str, count: int, seed: int) -> None:
+def ensure_generated(folder: str, count: int, seed: int, objects: int = 2) -> None:
     """Write captioned shapes into `folder` when it is missing or empty; refuse a folder generated otherwise.
+
+    The manifest's recipe is {count, seed}, and `objects` too when it is not 2
+    (so a folder written before there was a choice still reads as two shapes).
 
     Example:
         >>> ensure_generated("/tmp/captioned_shapes", count=72, seed=0)   # doctest: +SKIP
@@ -185,14 +205,14 @@ def ensure_generated(folder: str, count: int, seed: int) -> None:
 
     from data.synthetic.captioned_shapes import write_captioned_shapes
 
-    recipe = {"count": count, "seed": seed}
+    recipe = {"count": count, "seed": seed} | ({"objects": objects} if objects != 2 else {})
     if not (os.path.isdir(folder) and os.listdir(folder)):
         parent = os.path.dirname(folder)
         os.makedirs(parent, exist_ok=True)
         print(f"captions: writing {count} captioned shapes under {folder} (first use)", file=sys.stderr)
         staging = tempfile.mkdtemp(prefix=f".{os.path.basename(folder)}-", dir=parent)
         try:
-            write_captioned_shapes(staging, count=count, seed=seed)
+            write_captioned_shapes(staging, count=count, seed=seed, objects=objects)
             with open(os.path.join(staging, MANIFEST), "w", encoding="utf-8") as file:
                 json.dump(recipe, file)
             if os.path.isdir(folder):

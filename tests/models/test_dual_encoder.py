@@ -69,7 +69,7 @@ def test_the_source_reads_pairs_and_shares_an_id_between_images_of_one_caption(t
     write_captioned_shapes(str(tmp_path), count=80, seed=1)
     examples = load_captions(CaptionsOptions(folder=str(tmp_path)))
     assert examples.size == 80 and examples.num_classes == 72 and examples.kind == "image"
-    assert examples.image_shape == (32, 48, 3)
+    assert examples.image_shape == (128, 128, 3)  # a folder of its own: the photo default, not the drawn size
     first = (tmp_path / "captions.csv").read_text().splitlines()[1].split(",")
     assert examples.class_names[examples.labels[0]] == first[1]
 
