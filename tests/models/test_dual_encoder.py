@@ -163,3 +163,120 @@ def test_a_tiny_run_exports_embeddings_that_match_the_model_and_zero_shot_probab
     assert np.allclose(np.linalg.norm(served, axis=1), 1, atol=1e-4)
     probabilities = loaded.signatures["zero_shot"](image_bytes=images, labels=names)["probabilities"].numpy()
     assert probabilities.shape == (3, 3) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+
+
+# A keras-hub text tower (model.head.text.backbone) ---------------------------------------------------------------
+
+TINY_BERT = {"num_layers": 1, "num_heads": 2, "hidden_dim": 16, "intermediate_dim": 32}
+
+
+def _bert(**config) -> dict:
+    return {"source": "keras_hub", "name": "BertBackbone", "config": {**TINY_BERT, **config}}
+
+
+def _problems(head: dict) -> list[str]:
+    spec = yaml.safe_load(SPEC.read_text())
+    spec["model"]["head"].update(head)
+    with pytest.raises(SpecError) as raised:
+        load_spec(spec)
+    return [str(problem) for problem in raised.value.problems]
+
+
+def test_a_bert_text_tower_from_config_gives_unit_embeddings_and_feeds_segment_ids():
+    from models.tasks.dual_encoder.head import TextTowerOptions
+    from models.tasks.dual_encoder.model import build_text_tower
+
+    options = TextTowerOptions(backbone=_bert(vocabulary_size=64, max_sequence_length=16))
+    tower = build_text_tower(64, 12, options, embedding_dim=8)
+    (backbone,) = [layer for layer in tower.layers if type(layer).__name__ == "BertBackbone"]
+    assert backbone.vocabulary_size == 64 and backbone.max_sequence_length == 16
+    rng = np.random.default_rng(0)
+    mask = np.arange(12)[None, :] < np.array([[3], [12], [7]])
+    embedded = np.asarray(tower({"token_ids": rng.integers(0, 64, (3, 12)).astype("int32"), "padding_mask": mask}))
+    assert embedded.shape == (3, 8) and np.allclose(np.linalg.norm(embedded, axis=1), 1, atol=1e-5)
+
+
+def test_a_bert_config_without_sizes_gets_the_tokenizers():
+    from models.tasks.dual_encoder.head import TextBackboneOptions
+    from models.tasks.dual_encoder.model import build_text_backbone
+
+    backbone = build_text_backbone(TextBackboneOptions(**_bert()), vocabulary_size=40, sequence_length=10)
+    assert (backbone.vocabulary_size, backbone.max_sequence_length) == (40, 10)
+
+
+def test_a_bert_config_too_small_for_the_tokenizer_fails_naming_its_key_and_the_sizes():
+    from models.tasks.dual_encoder.head import TextBackboneOptions
+    from models.tasks.dual_encoder.model import build_text_backbone
+
+    with pytest.raises(ValueError, match=r"model.head.text.backbone.config.vocabulary_size: BertBackbone embeds 32 "
+                                         r"token ids but .* has 64"):
+        build_text_backbone(TextBackboneOptions(**_bert(vocabulary_size=32)), vocabulary_size=64, sequence_length=8)
+    with pytest.raises(ValueError, match=r"model.head.text.backbone.config.max_sequence_length: BertBackbone takes "
+                                         r"at most 8 tokens but .* gives 12 \(model.head.tokenize.sequence_length\)"):
+        build_text_backbone(TextBackboneOptions(**_bert(max_sequence_length=8)), vocabulary_size=64,
+                            sequence_length=12)
+    with pytest.raises(ValueError, match=r"model.head.text.backbone.name: 'BertBackbon' is not a keras_hub backbone"):
+        build_text_backbone(TextBackboneOptions(**{**_bert(), "name": "BertBackbon"}), vocabulary_size=64,
+                            sequence_length=8)
+
+
+
+def test_a_bert_text_tower_from_a_local_preset_is_checked_against_the_tokenizer(tmp_path):
+    import keras_hub
+
+    from models.tasks.dual_encoder.head import TextBackboneOptions
+    from models.tasks.dual_encoder.model import build_text_backbone
+
+    keras_hub.models.BertBackbone(vocabulary_size=40, max_sequence_length=16, **TINY_BERT).save_to_preset(tmp_path)
+    options = TextBackboneOptions(source="keras_hub", name="BertBackbone", preset=str(tmp_path))
+    assert build_text_backbone(options, vocabulary_size=40, sequence_length=16).vocabulary_size == 40
+    with pytest.raises(ValueError, match=r"model.head.text.backbone.preset: BertBackbone embeds 40 token ids but .* "
+                                         r"has 64; tokenize with the same preset \(model.head.tokenize.preset\)"):
+        build_text_backbone(options, vocabulary_size=64, sequence_length=16)
+    with pytest.raises(ValueError, match=r"model.head.text.backbone.preset: BertBackbone takes at most 16 tokens but "
+                                         r".* gives 24 \(model.head.tokenize.sequence_length\)"):
+        build_text_backbone(options, vocabulary_size=40, sequence_length=24)
+
+def test_text_backbone_spec_errors_name_their_keys():
+    preset = {"source": "keras_hub", "name": "BertBackbone", "preset": "bert_tiny_en_uncased"}
+    assert _problems({"text": {"backbone": preset}}) == [
+        "model.head.tokenize.preset: model.head.text.backbone.preset bert_tiny_en_uncased reads its own "
+        "tokenizer's ids; set model.head.tokenize.preset: bert_tiny_en_uncased (the same preset)"]
+    problems = _problems({"text": {"backbone": _bert(), "width": 64, "heads": 2}})
+    assert problems == ["model.head.text: width, heads: the built-in tower's options; with a backbone its config "
+                        "sets the sizes (backbone.config), so remove them"]
+    assert _problems({"text": {"backbone": _bert(vocabulary_size=32)}}) == [
+        "model.head.text.backbone.config.vocabulary_size: 32 is less than model.head.tokenize.vocabulary_size 64; "
+        "raise it, or leave it out to get the tokenizer's"]
+    assert _problems({"text": {"backbone": _bert(max_sequence_length=8)}}) == [
+        "model.head.text.backbone.config.max_sequence_length: 8 is less than model.head.tokenize.sequence_length "
+        "12; raise it, or leave it out to get the tokenizer's"]
+    assert any(p.startswith("model.head.text.backbone.source:") for p in _problems(
+        {"text": {"backbone": {**_bert(), "source": "builtin"}}}))
+    assert any(p.startswith("model.head.text.backbone:") and "preset" in p for p in _problems(
+        {"text": {"backbone": {"source": "keras_hub", "name": "BertBackbone"}}}))
+
+
+@pytest.mark.slow
+def test_a_tiny_run_with_a_bert_text_tower_exports_a_working_embed_text(in_tmp_dir):
+    import tensorflow as tf
+
+    from pipelines import components  # noqa: F401
+    from pipelines.runner import run
+
+    spec = yaml.safe_load(SPEC.read_text())
+    spec["data"]["source"].update(folder=str(in_tmp_dir / "shapes"), count=72)
+    spec["data"]["batch_size"] = 16
+    spec["model"]["head"]["text"] = {"backbone": _bert(max_sequence_length=16)}
+    spec["training"].update(epochs=1, steps_per_epoch=2, verbose=0)
+    spec["tracking"] = {"log_model": False}
+    spec["export"].update(parity_samples=4, warmup_samples=2)
+    result = run(spec)
+    assert {"test_t2i_recall_at_1", "test_zero_shot_accuracy"} <= set(result.metrics)
+    assert result.export_path is not None
+
+    loaded = tf.saved_model.load(str(result.export_path))
+    texts = tf.constant(["a red circle left of a blue square", "a green triangle left of a red circle"])
+    embedded = loaded.signatures["embed_text"](texts=texts)["embedding"].numpy()
+    assert embedded.shape == (2, 64) and np.allclose(np.linalg.norm(embedded, axis=1), 1, atol=1e-4)
+    assert not np.allclose(embedded[0], embedded[1])

@@ -61,18 +61,90 @@ def build_image_tower(backbone, input_shape, embedding_dim: int, pooling: str, n
     return keras.Model(images, keras.layers.UnitNormalization(name="normalize")(projected), name=name)
 
 
+TEXT_BACKBONE = "model.head.text.backbone"
+"""The spec key of the text tower's keras-hub backbone (its errors name it)."""
+
+
+def _rekeyed(error: ValueError) -> ValueError:
+    """A backbone error that names the spec's `model.backbone` (the keras_hub source's) renamed to the text
+    tower's key."""
+    return ValueError(str(error).replace("model.backbone", TEXT_BACKBONE))
+
+
+def build_text_backbone(options, vocabulary_size: int, sequence_length: int):
+    """The keras-hub backbone of `model.head.text.backbone`, checked against the tokenizer.
+
+    From a config, `vocabulary_size` and `max_sequence_length` default to the
+    tokenizer's; set, or from a preset, the backbone must embed at least the
+    tokenizer's ids and take its `sequence_length` tokens (errors name both keys).
+
+    Example:
+        >>> from models.tasks.dual_encoder.head import TextBackboneOptions
+        >>> options = TextBackboneOptions(source="keras_hub", name="BertBackbone", config={
+        ...     "vocabulary_size": 32, "num_layers": 1, "num_heads": 2, "hidden_dim": 16, "intermediate_dim": 32})
+        >>> try:
+        ...     build_text_backbone(options, vocabulary_size=64, sequence_length=12)
+        ... except ValueError as error:
+        ...     print(error)  # doctest: +ELLIPSIS
+        model.head.text.backbone.config.vocabulary_size: BertBackbone embeds 32 token ids but ... has 64; ...
+    """
+    from models.backbones.keras_hub import keras_hub_backbone
+
+    try:
+        backbone = keras_hub_backbone(options, input_shape=(sequence_length,),
+                                      vocabulary_size=None if options.preset else vocabulary_size)
+    except ValueError as error:
+        raise _rekeyed(error) from None
+    which = f"{TEXT_BACKBONE}.preset" if options.preset else f"{TEXT_BACKBONE}.config"
+    embedded = getattr(backbone, "vocabulary_size", None)
+    if embedded is not None and embedded < vocabulary_size:
+        key = which if options.preset else f"{which}.vocabulary_size"
+        raise ValueError(f"{key}: {options.name} embeds {embedded} token ids but the captions' tokenizer "
+                         f"(model.head.tokenize) has {vocabulary_size}; "
+                         + ("tokenize with the same preset (model.head.tokenize.preset)" if options.preset else
+                            "raise it, or leave it out to get the tokenizer's size"))
+    longest = getattr(backbone, "max_sequence_length", None)
+    if longest is not None and longest < sequence_length:
+        key = which if options.preset else f"{which}.max_sequence_length"
+        raise ValueError(f"{key}: {options.name} takes at most {longest} tokens but the captions' tokenizer "
+                         f"gives {sequence_length} (model.head.tokenize.sequence_length); lower "
+                         f"model.head.tokenize.sequence_length to at most {longest}"
+                         + ("" if options.preset else " or raise max_sequence_length (or leave it out)"))
+    return backbone
+
+
 def build_text_tower(vocabulary_size: int, sequence_length: int, options, embedding_dim: int,
                      name: str = "text_tower"):
-    """{"token_ids", "padding_mask"} [batch, length] -> unit embeddings [batch, embedding_dim]."""
+    """{"token_ids", "padding_mask"} [batch, length] -> unit embeddings [batch, embedding_dim].
+
+    The built-in blocks (`options.width`, ...) or, with `options.backbone`, a
+    keras-hub backbone's sequence output (BERT's `segment_ids` are zeros);
+    either way masked-mean pooled, projected and normalized.
+
+    Example:
+        >>> from models.tasks.dual_encoder.head import TextTowerOptions
+        >>> tower = build_text_tower(50, 8, TextTowerOptions(width=16, heads=2, intermediate=32), 4)
+        >>> tower({"token_ids": np.ones((3, 8), "int32"), "padding_mask": np.ones((3, 8), bool)}).shape
+        TensorShape([3, 4])
+    """
     import keras_hub
+
+    from models.tasks.text_model import sequence_output
 
     ids = keras.Input((sequence_length,), dtype="int32", name="token_ids")
     mask = keras.Input((sequence_length,), dtype="bool", name="padding_mask")
-    x = keras_hub.layers.TokenAndPositionEmbedding(vocabulary_size, sequence_length, options.width,
-                                                   name="embedding")(ids)
-    for index in range(options.layers):
-        x = keras_hub.layers.TransformerEncoder(options.intermediate, options.heads, name=f"block{index}")(
-            x, padding_mask=mask)
+    if options.backbone is not None:
+        backbone = build_text_backbone(options.backbone, vocabulary_size, sequence_length)
+        try:
+            x = sequence_output(backbone, {"token_ids": ids, "padding_mask": mask})
+        except ValueError as error:
+            raise _rekeyed(error) from None
+    else:
+        x = keras_hub.layers.TokenAndPositionEmbedding(vocabulary_size, sequence_length, options.width,
+                                                       name="embedding")(ids)
+        for index in range(options.layers):
+            x = keras_hub.layers.TransformerEncoder(options.intermediate, options.heads, name=f"block{index}")(
+                x, padding_mask=mask)
     pooled = MaskedMean(name="mean")(x, mask)
     projected = keras.layers.Dense(embedding_dim, name="projection")(pooled)
     normalized = keras.layers.UnitNormalization(name="normalize")(projected)

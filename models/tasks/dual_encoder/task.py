@@ -3,10 +3,12 @@
 The source gives images with caption ids as labels and the distinct captions
 as `class_names` (the `captions` source). The image tower is the spec's
 backbone (after the spec's image stages), pooled and projected; the text tower
-(`model.head.text`) reads the captions tokenized by `model.head.tokenize`
-(learned from the training captions only, saved inside the export); both end
-in unit-length embeddings, trained with CLIP's symmetric InfoNCE and a learned
-temperature (`models.tasks.dual_encoder.model`).
+(`model.head.text`: built-in Transformer blocks or a keras-hub text backbone)
+reads the captions tokenized by `model.head.tokenize` (learned from the
+training captions only, or a keras-hub preset's; saved inside the export);
+both end in unit-length embeddings, trained with CLIP's symmetric InfoNCE and
+a learned temperature (`models.tasks.dual_encoder.model`). The spec's
+`model.trainable` applies to the image backbone; a text backbone always trains.
 
 Metrics (`models.tasks.dual_encoder.scoring`): text-to-image and
 image-to-text recall@k (`model.head.recall_at`) on the validation split after
@@ -75,6 +77,30 @@ class DualEncoderTask(Task):
                                  f"give the captions' tokenizer as model.head.tokenize instead")
         if spec.training.loss != "auto":
             raise ValueError("training.loss: dual_encoder trains on its symmetric InfoNCE; use auto")
+        cls._check_text_backbone(spec.model.head)
+
+    @staticmethod
+    def _check_text_backbone(head) -> None:
+        """A keras-hub text tower fits its tokenizer: a preset's needs the preset's tokenizer; a config's
+        `vocabulary_size` and `max_sequence_length`, where set, hold what `tokenize` sets (rechecked at build
+        time against the tokenizer's actual sizes)."""
+        backbone, tokenize = head.text.backbone, head.tokenize
+        if backbone is None:
+            return
+        key = "model.head.text.backbone"
+        if backbone.preset is not None:
+            if tokenize.preset is None:
+                raise ValueError(f"model.head.tokenize.preset: {key}.preset {backbone.preset} reads its own "
+                                 f"tokenizer's ids; set model.head.tokenize.preset: {backbone.preset} (the same "
+                                 f"preset)")
+            return
+        trained_size = None if tokenize.preset else tokenize.vocabulary_size  # a preset's size is known later
+        for name, asked, tokens in (("vocabulary_size", "vocabulary_size", trained_size),
+                                    ("max_sequence_length", "sequence_length", tokenize.sequence_length)):
+            given = backbone.config.get(name)
+            if isinstance(given, int) and tokens is not None and given < tokens:
+                raise ValueError(f"{key}.config.{name}: {given} is less than model.head.tokenize.{asked} "
+                                 f"{tokens}; raise it, or leave it out to get the tokenizer's")
 
     # Data -------------------------------------------------------------------------------------
 
