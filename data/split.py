@@ -122,3 +122,24 @@ def keep_share(examples: Examples, share: float, seed: int, stratify: bool = Tru
         labels = None
     chosen, _ = train_test_split(indices, train_size=kept, random_state=seed, stratify=labels)
     return examples.subset(np.sort(chosen))
+
+
+def split_by_group(examples: Examples, groups, validation: float, test: float,
+                   seed: int) -> tuple[Examples, Examples, Examples]:
+    """Train, validation and test parts that never share a group: `groups` [N] names each example's group (the
+    image of a caption, when an image has several), and whole groups are split at random, the shares counting
+    groups. Parts keep the examples' order.
+
+    Example:
+        >>> import numpy as np
+        >>> examples = Examples(np.arange(12).reshape(6, 2).astype("float32"), np.arange(6), list("abcdef"))
+        >>> parts = split_by_group(examples, ["x", "x", "y", "y", "z", "z"], validation=0.3, test=0.3, seed=0)
+        >>> sorted(part.size for part in parts)
+        [2, 2, 2]
+    """
+    import numpy as np
+
+    names, group_of = np.unique(np.asarray(groups), return_inverse=True)
+    one_each = Examples(np.arange(len(names)), np.arange(len(names)), [])
+    parts = split_examples(one_each, validation, test, seed=seed, stratify=False)
+    return tuple(examples.subset(np.flatnonzero(np.isin(group_of, part.inputs))) for part in parts)

@@ -45,9 +45,13 @@ def generate_ids(decode, token_ids, lengths, stop_ids, max_new_tokens, jit_compi
     return ids, generated & ~after_stop
 
 
-def uncached(logits_fn, sampler):
+def uncached(logits_fn, sampler, context=None):
     """Decoding for any causal model: `logits_fn(ids)` ([batch, length] -> logits [batch, length, vocabulary]) runs
     over the whole buffer at every step and the logits before the next position are sampled.
+
+    With `context` (a tensor or nested tensors with the batch first: an encoder's output, the source ids),
+    `logits_fn(ids, context)` is called instead, and the context travels as the sampler's cache, so a beam
+    sampler repeats and reorders it with its beams.
 
     Example:
         >>> logits = lambda ids: model({"token_ids": ids, "padding_mask": ids >= 0})  # doctest: +SKIP
@@ -57,10 +61,11 @@ def uncached(logits_fn, sampler):
 
     def decode(prompt, prompt_mask, stop_ids):
         def next_logits(ids, cache, index):
-            return tf.cast(logits_fn(ids)[:, index - 1, :], tf.float32), None, cache
+            logits = logits_fn(ids) if context is None else logits_fn(ids, cache)
+            return tf.cast(logits[:, index - 1, :], tf.float32), None, cache
 
         start = tf.reduce_min(tf.reduce_sum(tf.cast(prompt_mask, tf.int32), axis=-1))
-        return sampler(next_logits, prompt, index=start, mask=prompt_mask, stop_token_ids=stop_ids)
+        return sampler(next_logits, prompt, cache=context, index=start, mask=prompt_mask, stop_token_ids=stop_ids)
 
     return decode
 

@@ -36,24 +36,31 @@ class EncoderDecoderGenerator(Generator):
         """{"generated": tf.string [batch], "num_tokens": int32 [batch]} for source strings [batch]."""
         import tensorflow as tf
 
-        from models.tasks.generation.decode import generate_ids, generated_texts, uncached
-
         features = self._preprocess(sources)
-        source_ids = tf.cast(features["token_ids"], tf.int32)
-        source_mask = tf.cast(features["padding_mask"], tf.bool)
+        source = (tf.cast(features["token_ids"], tf.int32), tf.cast(features["padding_mask"], tf.bool))
 
-        def logits(ids):
-            return self.model({"encoder_token_ids": source_ids, "encoder_padding_mask": source_mask,
+        def logits(ids, source):
+            return self.model({"encoder_token_ids": source[0], "encoder_padding_mask": source[1],
                                "decoder_token_ids": ids, "decoder_padding_mask": tf.ones_like(ids, tf.bool)},
                               training=False)
 
-        batch, width = tf.shape(source_ids)[0], tf.shape(source_ids)[1]
+        return self.from_start(logits, source, tf.shape(source[0])[1], max_new_tokens, temperature, sampler)
+
+    def from_start(self, logits, context, width, max_new_tokens=None, temperature=None, sampler=None):
+        """{"generated", "num_tokens"}: the decoder started from the start token, `logits(ids, context)` giving
+        its logits over a buffer of `width` positions; `context` (the batch first: the encoded source) goes with
+        the sampler's beams."""
+        import tensorflow as tf
+
+        from models.tasks.generation.decode import generate_ids, generated_texts, uncached
+
+        batch = tf.shape(tf.nest.flatten(context)[0])[0]
         start = tf.fill([batch, 1], tf.constant(self.encoder.vocabulary.start_id, tf.int32))
         buffer = tf.concat([start, tf.zeros([batch, width - 1], tf.int32)], axis=1)
         sampler = sampler or self.sampler
         limit = self.max_new_tokens if max_new_tokens is None else max_new_tokens
         with with_temperature(sampler, temperature):
-            out, kept = generate_ids(uncached(logits, sampler), buffer, tf.ones([batch], tf.int32),
+            out, kept = generate_ids(uncached(logits, sampler, context), buffer, tf.ones([batch], tf.int32),
                                      self.stop_ids, limit, self.jit_compile)
         texts, counts = generated_texts(self.encoder.vocabulary.tokenizer, out, kept)
         return {"generated": texts, "num_tokens": counts}

@@ -1,7 +1,8 @@
 """The sampler a spec sets for generation (`model.head.sampling`), built as a keras-hub sampler.
 
-Samplers are registered by name in `SAMPLERS` (the only extension point): `greedy`, `top_k`, `top_p` and
-`random` (plain sampling from the softmax). `temperature` divides the logits first (greedy ignores it).
+Samplers are registered by name in `SAMPLERS` (the only extension point): `greedy`, `top_k`, `top_p`,
+`random` (plain sampling from the softmax) and `beam` (beam search: the most likely sequence among `num_beams`
+kept at each step). `temperature` divides the logits first (greedy ignores it).
 
 Example (YAML):
     model:
@@ -43,18 +44,26 @@ def _random(options):
     return keras_hub.samplers.RandomSampler(seed=options.seed, temperature=options.temperature)
 
 
-SAMPLERS = {"greedy": _greedy, "top_k": _top_k, "top_p": _top_p, "random": _random}
+def _beam(options):
+    import keras_hub
+
+    return keras_hub.samplers.BeamSampler(num_beams=options.num_beams, temperature=options.temperature)
+
+
+SAMPLERS = {"greedy": _greedy, "top_k": _top_k, "top_p": _top_p, "random": _random, "beam": _beam}
 """Sampler name -> builder of a keras-hub sampler from `SamplingOptions`."""
 
 
 class SamplingOptions(Options):
     """How new tokens are chosen: the sampler and when to stop."""
 
-    sampler: Literal["greedy", "top_k", "top_p", "random"] = Field(
+    sampler: Literal["greedy", "top_k", "top_p", "random", "beam"] = Field(
         "greedy", description="greedy (the most likely token), top_k (sample among the k most likely), top_p "
-                              "(sample among the most likely tokens whose probabilities add up to p) or random.")
+                              "(sample among the most likely tokens whose probabilities add up to p), random, or "
+                              "beam (beam search over num_beams sequences).")
     k: PositiveInt | None = Field(None, le=100_000, description="top_k: how many tokens to sample among (default "
                                                                 "10); top_p: an optional cap on them.")
+    num_beams: PositiveInt = Field(4, le=64, description="beam: the sequences kept at each step.")
     p: float = Field(0.9, gt=0, le=1, description="top_p: the probability mass to sample in.")
     temperature: PositiveFloat = Field(1.0, description="Divides the logits before sampling (<1: surer, >1: "
                                                         "more varied); greedy ignores it.")

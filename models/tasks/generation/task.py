@@ -2,7 +2,8 @@
 strings-out export and its parity check (greedy generation of the export equals the Keras model's).
 
 A subclass sets `input_name` (the export's string input), says what its tokenize stage's `sequence_length`
-means (`sequence_length_is`) and gives an example stage (`tokenize_example`); a model that is not causal names
+means (`sequence_length_is`; it must be set unless `sequence_length_from_data`) and gives an example stage
+(`tokenize_example`); a model that is not causal names
 its generator (`generator_class`). The task keeps the tokenize stage's encoder and the datasets as `self.encoder`
 and `self.datasets`.
 
@@ -30,23 +31,39 @@ class TextGenerationTask(Task):
                             "strings inside tf.data"}
     tokenize_example = "{tokenizer: byte_pair, vocabulary_size: 2000, sequence_length: 64}"
     sequence_length_is = "the model's context"
+    sequence_length_from_data = False
 
     @classmethod
-    def check_spec(cls, spec) -> None:
-        """A `tokenize` stage with a tokenizer that can detokenize and an explicit sequence_length."""
+    def tokenize_options(cls, spec):
+        """The `tokenize` stage's options (a subclass may take them from elsewhere in the spec).
+
+        Example:
+            >>> TextGenerationTask.tokenize_options(spec).sequence_length   # doctest: +SKIP
+            64
+        """
         from pipelines.spec import keyed
 
-        super().check_spec(spec)
         found = [options for item in spec.stages for name, options in [keyed(item)] if name == "tokenize"]
         if not found:
             raise ValueError(f"stages: task {spec.task} needs a tokenize stage, e.g. - tokenize: "
                              f"{cls.tokenize_example}")
-        if found[0].tokenizer == "text_vectorization":
-            raise ValueError("stages.tokenize.tokenizer: text_vectorization cannot turn ids back into text; "
-                             "use byte_pair (keeps every character), word_piece or sentence_piece (or a preset)")
-        if found[0].sequence_length is None:
-            raise ValueError(f"stages.tokenize.sequence_length: task {spec.task} needs it set: "
-                             f"{cls.sequence_length_is}")
+        return found[0]
+
+    @classmethod
+    def tokenize_key(cls) -> str:
+        """Where the spec gives the tokenizer (named in errors)."""
+        return "stages.tokenize"
+
+    @classmethod
+    def check_spec(cls, spec) -> None:
+        """A tokenizer that can detokenize and an explicit sequence_length."""
+        super().check_spec(spec)
+        options, key = cls.tokenize_options(spec), cls.tokenize_key()
+        if options.tokenizer == "text_vectorization":
+            raise ValueError(f"{key}.tokenizer: text_vectorization cannot turn ids back into text; "
+                             f"use byte_pair (keeps every character), word_piece or sentence_piece (or a preset)")
+        if options.sequence_length is None and not cls.sequence_length_from_data:
+            raise ValueError(f"{key}.sequence_length: task {spec.task} needs it set: {cls.sequence_length_is}")
 
     def generator_class(self):
         """The generator the export wraps the model in: `models.tasks.generation.export.Generator` (causal models;
