@@ -112,6 +112,14 @@ class DualEncoderTask(Task):
         if examples.num_classes < 2:
             raise ValueError(f"task dual_encoder needs at least 2 distinct captions, got {examples.class_names}")
 
+    def split(self, examples, seed: int) -> tuple:
+        """Train, validation and test parts by image: an image's captions (a COCO file gives several) stay
+        together, so no held-out image was seen in training."""
+        from data.split import split_by_group
+
+        split = self.spec.data.split
+        return split_by_group(examples, examples.inputs, split.validation, split.test, seed=seed)
+
     def prepare(self, examples, train) -> None:
         """The image shape the export decodes to; the tokenizer learned from the training captions; every
         caption's tokens."""
