@@ -76,6 +76,7 @@ MODULES = [
     "models.tasks.retrieval.task",
     "models.tasks.ranking.task",
     "models.tasks.dual_encoder.task",
+    "models.tasks.captioning.task",
     "pipelines.optimizers",
     "pipelines.schedules",
     "pipelines.callbacks.early_stopping",

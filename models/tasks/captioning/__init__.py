@@ -1,0 +1,1 @@
+"""`captioning`: an image encoder with a Transformer decoder that writes a caption for each image."""
