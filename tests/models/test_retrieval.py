@@ -107,3 +107,49 @@ def test_keys_the_task_owns_are_refused(change, key):
         spec[section].update(values)
     with pytest.raises(SpecError, match=key.replace(".", r"\.")):
         load_spec(spec)
+
+
+@pytest.mark.slow
+def test_recommend_by_features_answers_new_users_from_their_features(tmp_path):
+    import pandas as pd
+    import tensorflow as tf
+    import yaml
+
+    from data.sources.interactions import load_interactions
+    from data.synthetic.interactions import interactions_frame
+    from models.backbones.mlp import MlpOptions, mlp
+    from pipelines.registry import tasks
+    from serving.loading import load_export
+    from serving.publish import export_archive
+
+    frame = interactions_frame(users=40, items=30, groups=3, per_user=(4, 8), seed=0)
+    frame.to_csv(tmp_path / "plays.csv", index=False)
+    users = sorted(set(frame.user_id))
+    taste = [f"g{int(user[1:]) % 3}" for user in users]  # the synthetic taste groups, as a user feature
+    pd.DataFrame({"user_id": users, "taste": taste, "age": np.linspace(18, 70, len(users))}).to_csv(
+        tmp_path / "users.csv", index=False)
+    spec = yaml.safe_load(SPEC.read_text())
+    spec["data"]["source"] = {"type": "interactions", "path": str(tmp_path / "plays.csv"),
+                              "timestamp_column": "timestamp", "users": {"path": str(tmp_path / "users.csv")}}
+    spec["model"]["head"].update(id_embedding_dim=4, embedding_dim=4, top_k=3)
+    spec = load_spec(spec)
+    task = tasks.get("retrieval").build(spec)
+    examples = load_interactions(spec.data.source)
+    train, _, _ = task.split(examples, spec.seed)
+    task.prepare(examples, train)
+    model = task.build_model(mlp(MlpOptions(units=[8]), input_shape=(4,)), None)
+    model.compile(optimizer="adam")
+    pairs = {"user_id": train.inputs["user_id"].astype(str), "item_id": train.inputs["item_id"].astype(str)}
+    model.fit(tf.data.Dataset.from_tensor_slices((pairs, np.zeros(len(train.labels), "float32"))).batch(16),
+              steps_per_epoch=3, shuffle=False, verbose=0)
+    export = export_archive(tmp_path / "export" / "1", *task.export_endpoints(model, None))
+
+    by_features = load_export(export).signatures["recommend_by_features"]
+    assert set(by_features.structured_input_signature[1]) == {"user_taste", "user_age", "k"}
+    answer = by_features(user_taste=tf.constant(["g0", "g1", "g2", ""]),
+                         user_age=tf.constant([25.0, 25.0, 60.0, np.nan]), k=tf.constant(5))
+    ids = answer["item_ids"].numpy()
+    assert ids.shape == answer["scores"].shape == (4, 5) and set(ids.ravel().astype(str)) <= set(task.items)
+    assert len({tuple(row) for row in ids[:3]}) > 1  # different tastes, different lists
+    popular = load_export(export).signatures["recommend"](user_ids=tf.constant(["a new user"]), k=tf.constant(5))
+    assert any((row != popular["item_ids"].numpy()[0]).any() for row in ids)  # not the popularity fallback

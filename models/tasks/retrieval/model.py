@@ -4,7 +4,9 @@ Each tower maps a raw string id (a `StringLookup` inside the model, so the
 export takes ids as they are) to a learned id embedding (joined by the id's
 features when the source has a feature table), through a body (the
 spec's backbone for users, a fresh copy of it for items) to `embedding_dim`
-and unit length. In a batch of (user, item) interactions, every user's logits
+and unit length; all after the lookup is an inner model (`<name>_encoder`)
+that also takes raw feature values in place of the id's row (a new user's).
+In a batch of (user, item) interactions, every user's logits
 are its cosine similarity with every item of the batch over `temperature`;
 its own item is the positive, the others the negatives. The loss is the
 softmax cross-entropy of those logits, after keras-rs's
@@ -35,18 +37,35 @@ def build_tower(body, ids, head, name: str, features=None):
     encoded by a FeatureSpace adapted on it (`data.tabular.feature_space`);
     they join the id embedding, projected back to `id_embedding_dim`, so the
     tower still takes the id alone. An unknown id's features are missing.
+
+    All but the lookup is the inner model `<name>_encoder`: {`<name>_index`,
+    one raw input per feature column} (`models.tasks.id_embedding.id_inputs`)
+    -> the unit embedding. The tower feeds it each id's own row; the export
+    feeds it index 0 and a new user's features (`recommend_by_features`).
+
+    Example:
+        >>> tower = build_tower(body, ["u1", "u2"], head, "user", features)  # doctest: +SKIP
+        >>> unknown_aged_30 = {"user_index": tf.constant([0]), "user_age": tf.constant([30.0])}  # doctest: +SKIP
+        >>> tower.get_layer("user_encoder")(unknown_aged_30).shape  # doctest: +SKIP
+        TensorShape([1, 32])
     """
     import keras
 
-    from models.tasks.id_embedding import id_vector
+    from models.tasks.id_embedding import feature_rows, id_inputs, id_vector
 
-    raw = keras.Input(shape=(), dtype="string", name=f"{name}_id")
-    index = keras.layers.StringLookup(vocabulary=list(ids), num_oov_indices=1, name=f"{name}_lookup")(raw)
-    x = id_vector(index, len(ids), head, name, features)
+    inputs = id_inputs(name, features)
+    index = inputs[f"{name}_index"]
+    columns = {column: x for column, x in inputs.items() if x is not index}
+    x = id_vector(index, len(ids), head, name, features, columns)
     x = body(x)
     x = keras.layers.Dense(head.embedding_dim, name=f"{name}_projection")(x)
     x = keras.layers.UnitNormalization(name=f"{name}_normalize")(x)
-    return keras.Model(raw, x, name=f"{name}_tower")
+    encoder = keras.Model(inputs, x, name=f"{name}_encoder")
+
+    raw = keras.Input(shape=(), dtype="string", name=f"{name}_id")
+    index = keras.layers.StringLookup(vocabulary=list(ids), num_oov_indices=1, name=f"{name}_lookup")(raw)
+    return keras.Model(raw, encoder({f"{name}_index": index, **feature_rows(index, features)}),
+                       name=f"{name}_tower")
 
 
 def build_two_tower(backbone, *, users, items, item_shares, head, name: str = "two_tower", user_features=None,

@@ -3,7 +3,9 @@
 User and item features (the source's `users:` and `items:` tables, joined as
 `user_<column>` and `item_<column>` columns) are encoded inside each tower
 with the tabular column handling (a FeatureSpace), from a copy of each id's row
-kept in the model, so the export still takes user ids alone.
+kept in the model, so the export still takes user ids alone. With user
+features, the export also recommends for a new user given by features alone
+(`recommend_by_features`, cold start).
 
 Owns the split (leave-last-out by time per user: each user's last interaction
 is test, the one before it validation, never a random split:
@@ -17,8 +19,11 @@ most-popular-items baseline of the training split; `val_ndcg_at_10` each
 epoch drives early stopping) and the export (`models.tasks.retrieval.export`:
 `serving_default(user_ids)` and `recommend(user_ids, k)` -> `item_ids`,
 `scores`, with the item index rebuilt inside the SavedModel at each export;
-an unknown user gets the most popular items). The parity check: the export's
-top-k items of the test users are the Keras model's, in the same order.
+an unknown user gets the most popular items; with user features also
+`recommend_by_features(user_<column>..., k)`: one raw input per user feature
+column, the user tower run on the unknown id joined by them). The parity
+check: the export's top-k items of the test users are the Keras model's, in
+the same order.
 
 Example (YAML):
     task: retrieval
@@ -116,7 +121,8 @@ class Retrieval(InteractionsTask):
     # Export -----------------------------------------------------------------------------------
 
     def export_endpoints(self, model, datasets) -> tuple[list, dict]:
-        """`serving_default(user_ids)` and `recommend(user_ids, k)`, the item index embedded afresh."""
+        """`serving_default(user_ids)`, `recommend(user_ids, k)` and, with user features,
+        `recommend_by_features(<user feature columns>, k)`; the item index embedded afresh."""
         from models.tasks.retrieval.export import recommend_endpoints
         from models.tasks.retrieval.scoring import item_embeddings
 
