@@ -43,6 +43,7 @@ quality: install
 	$(PY) -m benchmarks.forecast_quality
 	$(PY) -m benchmarks.tsc_quality
 	$(PY) -m benchmarks.vision_quality
+	$(PY) -m benchmarks.captioning_quality
 
 clean:
 	rm -rf .kpipe .pytest_cache .hypothesis
