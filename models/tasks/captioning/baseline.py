@@ -2,8 +2,8 @@
 image gets the caption of the training image closest to it in a feature space; here the trained image
 encoder's tokens, flattened (so where things are counts), cosine similarity.
 
-Features wider than `MAX_FEATURES` are first projected by a seeded Gaussian matrix (Johnson-Lindenstrauss:
-cosine similarities are kept), so a large training split stays in memory.
+Features wider than `MAX_FEATURES` are projected by a seeded Gaussian matrix (Johnson-Lindenstrauss: cosine
+similarities are kept), a chunk of images at a time, so a large training split stays in memory.
 
 Example:
     >>> import numpy as np
@@ -22,17 +22,29 @@ CHUNK = 1024
 """Held-out images compared with the training split at a time."""
 
 
-def flat_features(tokens: np.ndarray, seed: int = 0) -> np.ndarray:
-    """Image tokens [N, T, D] as unit rows [N, <= MAX_FEATURES] (flattened; projected when wider).
+def projection(width: int, seed: int = 0) -> np.ndarray | None:
+    """The seeded Gaussian matrix [width, MAX_FEATURES] that features wider than `MAX_FEATURES` are projected by
+    (None for narrower ones).
+
+    Example:
+        >>> projection(12) is None, projection(4096).shape
+        (True, (4096, 2048))
+    """
+    if width <= MAX_FEATURES:
+        return None
+    return np.random.default_rng(seed).standard_normal((width, MAX_FEATURES)).astype("float32")
+
+
+def flat_features(tokens: np.ndarray, matrix: np.ndarray | None = None) -> np.ndarray:
+    """Image tokens [N, T, D] as unit rows: flattened, then projected by `matrix` (see `projection`) if given.
 
     Example:
         >>> flat_features(np.ones((2, 3, 4))).shape
         (2, 12)
     """
     flat = np.asarray(tokens, "float32").reshape(len(tokens), -1)
-    if flat.shape[1] > MAX_FEATURES:
-        projection = np.random.default_rng(seed).standard_normal((flat.shape[1], MAX_FEATURES)).astype("float32")
-        flat = flat @ projection
+    if matrix is not None:
+        flat = flat @ matrix
     return flat / np.maximum(np.linalg.norm(flat, axis=1, keepdims=True), 1e-12)
 
 

@@ -291,16 +291,17 @@ class CaptioningTask(TextGenerationTask):
         """The nearest-neighbour baseline's caption for each distinct held-out image (in `images_with_references`
         order): the first caption of the closest of at most `NEAREST_POOL` training images."""
         from data.dataset import model_inputs
-        from models.tasks.captioning.baseline import flat_features, nearest_captions
+        from models.tasks.captioning.baseline import flat_features, nearest_captions, projection
 
         encoder = model.get_layer("image_encoder")
+        matrix = projection(int(encoder.output.shape[1] * encoder.output.shape[2]), seed=self.spec.seed)
 
         def features(examples):
             first, references = images_with_references(examples)
-            parts = [encoder.predict(model_inputs(examples.subset(first[start:start + CAPTION_BATCH]),
-                                                  self.datasets), verbose=0)
+            parts = [flat_features(encoder.predict(model_inputs(examples.subset(first[start:start + CAPTION_BATCH]),
+                                                                self.datasets), verbose=0), matrix)
                      for start in range(0, len(first), CAPTION_BATCH)]
-            return flat_features(np.concatenate(parts), seed=self.spec.seed), references
+            return np.concatenate(parts), references
 
         if len(np.unique(train.inputs)) > NEAREST_POOL:
             chosen = np.random.default_rng(self.spec.seed).choice(train.size, NEAREST_POOL, replace=False)
