@@ -69,7 +69,7 @@ def kpipe_run(overrides: list[str]) -> tuple[float, int, dict[str, float]]:
     """`kpipe run digits.yaml` here: (wall seconds, epochs it trained, its time_<phase>_s metrics)."""
     from mlflow import MlflowClient
 
-    from pipelines.tracking import default_tracking_uri
+    from pipelines.tracking_uri import default_tracking_uri
 
     sets = [arg for override in overrides for arg in ("--set", override)]
     seconds = wall([sys.executable, "-m", "pipelines.cli", "run", str(DIGITS), *sets])

@@ -64,7 +64,8 @@ def backtest(spec, run_one, *, callbacks=(), profile: bool = False, timings=None
 
     `run_one` is `pipelines.runner.run`. A fold that fails ends the parent run FAILED with its error.
     """
-    from pipelines.tracking import Tracker, resolve_tracking_uri
+    from pipelines.tracking import Tracker
+    from pipelines.tracking_uri import resolve_tracking_uri
 
     uri = resolve_tracking_uri(spec.tracking.tracking_uri) if spec.tracking.enabled else None
     tracker = Tracker(uri, spec.experiment, enabled=spec.tracking.enabled)

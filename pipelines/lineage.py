@@ -25,7 +25,7 @@ def resolve_lineage(spec):
 
     Raises ValueError naming the key when the run or the model is not there, or logged no Keras model.
     """
-    from pipelines.tracking import resolve_tracking_uri
+    from pipelines.tracking_uri import resolve_tracking_uri
 
     backbone = spec.model.backbone
     if not isinstance(backbone, FromRunOptions):

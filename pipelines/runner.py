@@ -116,7 +116,8 @@ def run(spec: Spec | str | Path | dict, *, overrides: list[str] = (), resume: bo
 
     from pipelines.jax_cluster import join_cluster
     from pipelines.strategy import worker_role
-    from pipelines.tracking import Tracker, resolve_tracking_uri
+    from pipelines.tracking import Tracker
+    from pipelines.tracking_uri import resolve_tracking_uri
 
     join_cluster(spec.training)  # jax, multi_worker: the processes meet first; process 0 is the chief
     chief, _ = worker_role()
@@ -142,7 +143,7 @@ def run(spec: Spec | str | Path | dict, *, overrides: list[str] = (), resume: bo
 
 def _log_setup(tracker, spec: Spec, examples, splits, fingerprint: str) -> None:
     from pipelines.datasets import split_datasets
-    from pipelines.tracking import flatten
+    from pipelines.run_metadata import flatten
 
     resolved = spec.model_dump(mode="json")
     tracker.log_params(flatten(resolved))

@@ -144,7 +144,8 @@ def sweep(spec: Spec, plan: SearchPlan, *, metric: str | None = None, mode: str 
     if workers < 1:
         raise ValueError(f"--workers must be at least 1, got {workers}")
     from pipelines.sweep_cluster import check_cluster_sweep, cluster_role, serve_trials, work_trials
-    from pipelines.tracking import Tracker, resolve_tracking_uri
+    from pipelines.tracking import Tracker
+    from pipelines.tracking_uri import resolve_tracking_uri
 
     role = cluster_role()
     if role is not None:

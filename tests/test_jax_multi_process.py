@@ -178,7 +178,7 @@ def test_two_jax_processes_train_as_one_and_model_parallel_shards_the_weights(ti
     accuracy of one process training alone; and a model-parallel run with its kernels on two devices."""
     from mlflow import MlflowClient
 
-    from pipelines.tracking import default_tracking_uri
+    from pipelines.tracking_uri import default_tracking_uri
 
     (in_tmp_dir / "spec.yaml").write_text(yaml.safe_dump(cluster_spec(tiny_spec)))
     (in_tmp_dir / "alone").mkdir()
@@ -236,7 +236,7 @@ def test_a_jax_process_killed_mid_run_leaves_a_run_that_resume_completes(tiny_sp
     """tests/test_multi_worker.py's kill and `--resume`, on two JAX processes whose cluster comes from TF_CONFIG."""
     from mlflow import MlflowClient
 
-    from pipelines.tracking import default_tracking_uri
+    from pipelines.tracking_uri import default_tracking_uri
     from tests.test_multi_worker import launch, logs
 
     spec = cluster_spec(tiny_spec)

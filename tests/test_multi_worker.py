@@ -12,7 +12,7 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 
-from pipelines.tracking import default_tracking_uri
+from pipelines.tracking_uri import default_tracking_uri
 
 pytestmark = pytest.mark.slow
 

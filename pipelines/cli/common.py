@@ -47,7 +47,7 @@ def client(configured: str | None):
     """An MlflowClient for `--tracking-uri`, else MLFLOW_TRACKING_URI, else the store in this folder."""
     from mlflow import MlflowClient
 
-    from pipelines.tracking import DEFAULT_STORE, default_tracking_uri
+    from pipelines.tracking_uri import DEFAULT_STORE, default_tracking_uri
 
     uri = configured or os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
     if uri == default_tracking_uri() and not (DEFAULT_STORE / "mlflow.db").exists():

@@ -6,7 +6,7 @@ from mlflow import MlflowClient
 
 from models.backbones import build_backbone
 from pipelines.spec_loading import load_spec
-from pipelines.tracking import default_tracking_uri
+from pipelines.tracking_uri import default_tracking_uri
 
 TINY_RESNET = {
     "source": "keras_hub", "name": "ResNetBackbone",

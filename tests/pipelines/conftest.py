@@ -32,7 +32,7 @@ def fast_spec():
 def grid_sweep(tmp_path_factory):
     """`kpipe sweep` of a 2x2 grid (learning rate x dropout) in its own folder; exports on."""
     from pipelines.cli import main
-    from pipelines.tracking import default_tracking_uri
+    from pipelines.tracking_uri import default_tracking_uri
 
     root = tmp_path_factory.mktemp("grid_sweep")
     spec_path = root / "tiny.yaml"

@@ -94,7 +94,7 @@ def test_freeze_marks_layers_that_unfreezing_leaves_frozen():
 def earlier(tmp_path_factory):
     """One finished tiny run with a logged Keras model and an export, in a folder of its own."""
     from pipelines.runner import run
-    from pipelines.tracking import default_tracking_uri
+    from pipelines.tracking_uri import default_tracking_uri
 
     root = tmp_path_factory.mktemp("earlier")
     spec = spec_from({"source": "builtin", "name": "cnn", "config": {"filters": [8], "blocks_per_stage": 1}},

@@ -12,7 +12,7 @@ from mlflow import MlflowClient
 from data.synthetic.shapes import write_shapes
 from models.tasks.detection_model import detect
 from pipelines.runner import run
-from pipelines.tracking import default_tracking_uri
+from pipelines.tracking_uri import default_tracking_uri
 from serving.loading import load_export
 from serving.warmup import replay_warmup
 from tests.helpers import REPO

@@ -8,7 +8,7 @@ import time
 import pytest
 from mlflow import MlflowClient
 
-from pipelines.tracking import default_tracking_uri
+from pipelines.tracking_uri import default_tracking_uri
 from tests.helpers import DIGITS_SPEC
 
 pytestmark = pytest.mark.slow

@@ -184,7 +184,7 @@ def test_a_drafted_table_spec_runs_with_no_edit_and_beats_the_mean(tmp_path, cap
     assert "verdict" in printed and "skipped records" in printed
     from mlflow import MlflowClient
 
-    from pipelines.tracking import default_tracking_uri
+    from pipelines.tracking_uri import default_tracking_uri
 
     run = MlflowClient(default_tracking_uri()).search_runs(
         [MlflowClient(default_tracking_uri()).get_experiment_by_name("patients").experiment_id])[0]

@@ -7,7 +7,7 @@ import yaml
 from mlflow import MlflowClient
 
 from pipelines.cli import build_parser, main
-from pipelines.tracking import default_tracking_uri
+from pipelines.tracking_uri import default_tracking_uri
 from pipelines.training import keras_verbose
 
 

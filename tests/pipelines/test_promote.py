@@ -7,7 +7,7 @@ from tensorflow_serving.config import model_server_config_pb2
 
 from pipelines.cli import main
 from pipelines.runner import run
-from pipelines.tracking import default_tracking_uri
+from pipelines.tracking_uri import default_tracking_uri
 from serving.config import read_version_labels, write_models_config
 
 

@@ -14,7 +14,7 @@ from mlflow import MlflowClient
 
 from data.errors import BadRecordError
 from pipelines.runner import run
-from pipelines.tracking import default_tracking_uri
+from pipelines.tracking_uri import default_tracking_uri
 
 pytestmark = pytest.mark.slow
 

@@ -5,7 +5,7 @@ import pytest
 from mlflow import MlflowClient
 
 from pipelines.runner import run
-from pipelines.tracking import default_tracking_uri
+from pipelines.tracking_uri import default_tracking_uri
 
 pytestmark = pytest.mark.slow
 

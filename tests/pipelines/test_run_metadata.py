@@ -12,7 +12,8 @@ from mlflow import MlflowClient
 from data.examples import Examples, detection_labels, ragged
 from pipelines import tags as tag
 from pipelines.datasets import CONTEXTS, dataset_schema, dataset_source
-from pipelines.tracking import default_tracking_uri, git_tags
+from pipelines.run_metadata import git_tags
+from pipelines.tracking_uri import default_tracking_uri
 
 DESCRIPTION = "Tiny CNN on digits, for the run-metadata test."
 

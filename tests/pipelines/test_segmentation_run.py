@@ -8,7 +8,7 @@ from mlflow import MlflowClient
 
 from data.synthetic.shapes import write_shapes
 from pipelines.runner import run
-from pipelines.tracking import default_tracking_uri
+from pipelines.tracking_uri import default_tracking_uri
 from serving.loading import load_export
 from tests.helpers import REPO
 

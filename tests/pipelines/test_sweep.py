@@ -20,11 +20,11 @@ from pipelines.search import (
     parse_range,
     trial_key,
 )
-from pipelines.sweep_spec import SearchParameter
 from pipelines.spec_errors import SpecError
 from pipelines.spec_loading import load_spec
 from pipelines.sweep import objective
-from pipelines.tracking import default_tracking_uri
+from pipelines.sweep_spec import SearchParameter
+from pipelines.tracking_uri import default_tracking_uri
 from tests.pipelines.conftest import GRID
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:keras_tuner")

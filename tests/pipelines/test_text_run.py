@@ -10,7 +10,7 @@ from data.errors import BadRecordError
 from models.tasks.text_model import model_features
 from pipelines.cli import main
 from pipelines.runner import run
-from pipelines.tracking import default_tracking_uri
+from pipelines.tracking_uri import default_tracking_uri
 from serving.loading import load_export
 from tests.helpers import REPO
 

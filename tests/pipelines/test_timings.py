@@ -107,7 +107,7 @@ def test_kpipe_run_profile_logs_the_trace_and_prints_the_time_row(tiny_spec, in_
     from mlflow import MlflowClient
 
     from pipelines.cli import main
-    from pipelines.tracking import default_tracking_uri
+    from pipelines.tracking_uri import default_tracking_uri
 
     tiny_spec["training"]["epochs"] = 1
     tiny_spec["tracking"] = {"log_model": False}
@@ -130,7 +130,7 @@ def test_a_run_records_its_phases_in_the_result_and_in_mlflow(tiny_spec, in_tmp_
     from mlflow import MlflowClient
 
     from pipelines.runner import run
-    from pipelines.tracking import default_tracking_uri
+    from pipelines.tracking_uri import default_tracking_uri
 
     tiny_spec["training"]["epochs"] = 1
     started = time.perf_counter()

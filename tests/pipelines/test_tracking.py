@@ -6,7 +6,9 @@ import warnings
 import pytest
 from mlflow import MlflowClient
 
-from pipelines.tracking import Tracker, TrackingWarning, default_tracking_uri, flatten, resolve_tracking_uri
+from pipelines.run_metadata import flatten
+from pipelines.tracking import Tracker, TrackingWarning
+from pipelines.tracking_uri import default_tracking_uri, resolve_tracking_uri
 
 
 def started(tmp_path):

@@ -15,7 +15,7 @@ import yaml
 from mlflow import MlflowClient
 
 from pipelines.runner import run
-from pipelines.tracking import default_tracking_uri
+from pipelines.tracking_uri import default_tracking_uri
 
 pytestmark = pytest.mark.slow
 

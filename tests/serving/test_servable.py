@@ -104,7 +104,7 @@ def test_servable_answers_raw_inputs_like_the_export(in_tmp_dir):
 
     from pipelines.cli import main
     from pipelines.runner import run
-    from pipelines.tracking import default_tracking_uri
+    from pipelines.tracking_uri import default_tracking_uri
     from serving.warmup import read_warmup
 
     digits = copy.deepcopy(TINY)
