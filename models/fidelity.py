@@ -157,6 +157,20 @@ class RealismFeatures(Options):
     image_size: PositiveInt = Field(224, le=2048, description="Images are resized to this square before it.")
 
 
+class MeasuresRealism(Options):
+    """Head options of a generative task whose samples are measured against the real images (FID, KID)."""
+
+    realism_features: RealismFeatures | None = Field(
+        None, description="FID and KID in a given keras-hub image backbone's features (e.g. {backbone: {name: "
+                          "ResNetBackbone, preset: resnet_50_imagenet}}) instead of the run's own classifier's.")
+
+
+class MeasuresRealismEvery(MeasuresRealism):
+    """The same, measured on the validation split during training as well."""
+
+    fidelity_every: PositiveInt = Field(1, description="Epochs between the val_fid / val_kid measurements.")
+
+
 def backbone_features(options: RealismFeatures) -> BackboneFeatures:
     """The feature space `options` names, with the preset's image converter when it has one.
 

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from models.fidelity import RealismFeatures
+from models.fidelity import MeasuresRealismEvery
 from models.tasks.generator import GeneratorTask
-from pipelines.options import Fraction, Options, PositiveFloat, PositiveInt
+from pipelines.options import Fraction, PositiveFloat, PositiveInt
 from pipelines.registry import tasks
 
 
-class DiffusionHead(Options):
+class DiffusionHead(MeasuresRealismEvery):
     """diffusion: sampling, conditioning and the weights' moving average."""
 
     sampling_steps: PositiveInt = Field(20, le=1000, description="DDIM steps from noise to image (plots, "
@@ -39,10 +39,6 @@ class DiffusionHead(Options):
     unconditional_share: Fraction = Field(0.1, description="Conditional training: the share of images shown "
                                                            "without their class (what guidance needs).")
     ema: Fraction = Field(0.99, description="Decay of the moving average of the weights that samples.")
-    fidelity_every: PositiveInt = Field(1, description="Epochs between the val_fid / val_kid measurements.")
-    realism_features: RealismFeatures | None = Field(
-        None, description="FID and KID in a given keras-hub image backbone's features (e.g. {backbone: {name: "
-                          "ResNetBackbone, preset: resnet_50_imagenet}}) instead of the run's own classifier's.")
 
 
 @tasks.register("diffusion", DiffusionHead)

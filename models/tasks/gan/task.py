@@ -39,17 +39,17 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from models.fidelity import RealismFeatures
+from models.fidelity import MeasuresRealismEvery
 from models.tasks.base import Evaluation
 from models.tasks.generator import GeneratorTask
-from pipelines.options import Fraction, Options, PositiveFloat, PositiveInt
+from pipelines.options import Fraction, PositiveFloat, PositiveInt
 from pipelines.registry import tasks
 
 DIVERGED_G_LOSS = 10.0
 """A test generator loss above this: the discriminator wins outright, the generator no longer learns."""
 
 
-class GanHead(Options):
+class GanHead(MeasuresRealismEvery):
     """gan: the generator, conditioning and the stabilisers."""
 
     noise: PositiveInt = Field(64, le=1024, description="Size of the generator's noise input.")
@@ -62,10 +62,6 @@ class GanHead(Options):
                                                              "(0: none; 1-10 steadies the discriminator).")
     generator_learning_rate_factor: PositiveFloat = Field(
         1.0, description="TTUR: the generator's learning rate is this times training.optimizer's.")
-    fidelity_every: PositiveInt = Field(1, description="Epochs between the val_fid / val_kid measurements.")
-    realism_features: RealismFeatures | None = Field(
-        None, description="FID and KID in a given keras-hub image backbone's features (e.g. {backbone: {name: "
-                          "ResNetBackbone, preset: resnet_50_imagenet}}) instead of the run's own classifier's.")
 
 
 @tasks.register("gan", GanHead)

@@ -31,16 +31,16 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from models.fidelity import RealismFeatures
+from models.fidelity import MeasuresRealism
 from models.tasks.base import Evaluation, Task
-from pipelines.options import Options, PositiveFloat, PositiveInt
+from pipelines.options import PositiveFloat, PositiveInt
 from pipelines.registry import tasks
 
 SAMPLE_SEEDS = 32
 """The sample grids show the images of seeds 0 .. SAMPLE_SEEDS - 1."""
 
 
-class VaeHead(Options):
+class VaeHead(MeasuresRealism):
     """vae: the code and the decoder."""
 
     latent: PositiveInt = Field(16, le=1024, description="Size of the Gaussian code.")
@@ -48,9 +48,6 @@ class VaeHead(Options):
         default_factory=lambda: [64, 32], min_length=1,
         description="Filters of the decoder's transposed convolutions, each doubling the resolution.")
     beta: PositiveFloat = Field(1.0, description="Weight of the KL term (beta-VAE; 1: the plain ELBO).")
-    realism_features: RealismFeatures | None = Field(
-        None, description="FID and KID in a given keras-hub image backbone's features (e.g. {backbone: {name: "
-                          "ResNetBackbone, preset: resnet_50_imagenet}}) instead of the run's own classifier's.")
 
 
 @tasks.register("vae", VaeHead)
