@@ -13,6 +13,11 @@ preset. A backbone from a preset needs that preset's tokenizer
 and sequence length as its `vocabulary_size` and `max_sequence_length` unless
 its config sets them (then they must be at least as large).
 
+With a keras-hub CLIP or SigLIP model as the spec's `model.backbone`, that
+model is both towers (`models.tasks.dual_encoder.joint`): the head then sets
+only `tokenize` (a preset's own tokenizer for a preset), `temperature`,
+`class_prompts` and `recall_at`.
+
 Example (YAML):
     model:
       backbone: {source: builtin, name: cnn, config: {filters: [32, 64, 64]}}
@@ -86,7 +91,8 @@ class DualEncoderHead(Options):
         default_factory=TokenizeOptions, description="The captions' tokenizer (the `tokenize` stage's options), "
                                                      "learned from the training captions.")
     temperature: PositiveFloat = Field(
-        0.07, le=1.0, description="Initial temperature of the logits (learned, as CLIP; at least 0.01).")
+        0.07, le=1.0, description="Initial temperature of the logits (learned, as CLIP; at least 0.01); a joint "
+                                  "CLIP/SigLIP model from a preset starts from its own unless this is set.")
     class_prompts: dict[str, str] | None = Field(
         None, description="Class name -> prompt (e.g. {circle: a photo of a circle}) for zero-shot accuracy on "
                           "the test split: an image's class is the one class name its caption names as a word "

@@ -10,6 +10,12 @@ both end in unit-length embeddings, trained with CLIP's symmetric InfoNCE and
 a learned temperature (`models.tasks.dual_encoder.model`). The spec's
 `model.trainable` applies to the image backbone; a text backbone always trains.
 
+A keras-hub CLIP or SigLIP model as `model.backbone` (`{source: keras_hub,
+name: CLIPBackbone | SigLIPBackbone, preset | config}`) is used whole as both
+towers, its vision side and its text side, with the preset's image converter
+inside the image tower (`models.tasks.dual_encoder.joint`); `model.trainable`
+then applies to both.
+
 Metrics (`models.tasks.dual_encoder.scoring`): text-to-image and
 image-to-text recall@k (`model.head.recall_at`) on the validation split after
 every epoch and on the test split at the end; `t2i_recall_at_1` is the task's
@@ -44,6 +50,7 @@ import numpy as np
 
 from models.tasks.base import Evaluation, Task
 from models.tasks.dual_encoder.head import DualEncoderHead
+from models.tasks.dual_encoder.joint import check_image_shape, check_joint_spec, is_joint
 from pipelines.registry import tasks
 
 
@@ -77,7 +84,10 @@ class DualEncoderTask(Task):
                                  f"give the captions' tokenizer as model.head.tokenize instead")
         if spec.training.loss != "auto":
             raise ValueError("training.loss: dual_encoder trains on its symmetric InfoNCE; use auto")
-        cls._check_text_backbone(spec.model.head)
+        if is_joint(spec.model.backbone):
+            check_joint_spec(spec)
+        else:
+            cls._check_text_backbone(spec.model.head)
 
     @staticmethod
     def _check_text_backbone(head) -> None:
@@ -143,15 +153,31 @@ class DualEncoderTask(Task):
 
     # Model ------------------------------------------------------------------------------------
 
+    def backbone_input_shape(self, input_shape):
+        """The images' shape; a joint model from a config is first checked to take it (square, its
+        `image_shape`)."""
+        if is_joint(self.spec.model.backbone):
+            check_image_shape(self.spec.model.backbone, input_shape)
+        return input_shape
+
     def build_model(self, backbone, input_shape):
-        """`DualEncoder` of the image tower (the backbone) and the text tower."""
+        """`DualEncoder` of the image tower (the backbone) and the text tower, or of a joint model's two sides
+        (its learned temperature from a preset, unless `model.head.temperature` is set)."""
+        from models.tasks.dual_encoder.joint_model import joint_towers
         from models.tasks.dual_encoder.model import DualEncoder, build_image_tower, build_text_tower
 
-        head = self.head
-        image_tower = build_image_tower(backbone, input_shape, head.embedding_dim, head.image_pooling)
-        text_tower = build_text_tower(self.encoder.vocabulary_size, self.encoder.sequence_length, head.text,
-                                      head.embedding_dim)
-        return DualEncoder(image_tower, text_tower, self.tokens, temperature=head.temperature,
+        head, options = self.head, self.spec.model.backbone
+        temperature = head.temperature
+        if is_joint(options):
+            image_tower, text_tower, scale = joint_towers(backbone, options, input_shape,
+                                                          self.encoder.vocabulary_size, self.encoder.sequence_length)
+            if options.preset is not None and "temperature" not in head.model_fields_set:
+                temperature = 1 / scale
+        else:
+            image_tower = build_image_tower(backbone, input_shape, head.embedding_dim, head.image_pooling)
+            text_tower = build_text_tower(self.encoder.vocabulary_size, self.encoder.sequence_length, head.text,
+                                          head.embedding_dim)
+        return DualEncoder(image_tower, text_tower, self.tokens, temperature=temperature,
                            name=self.spec.name.replace("-", "_"))
 
     def compile_options(self) -> dict:
