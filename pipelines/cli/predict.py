@@ -82,7 +82,7 @@ def _generates_text(export_dir) -> bool:
 
 def _rows_table(table, export_dir, csv_path) -> None:
     """One table row per CSV row: its number and the export's per-row outputs; notes go to stderr."""
-    from serving.client import predict_rows
+    from serving.rows_client import predict_rows
 
     _fill(table, predict_rows(export_dir, csv_path, note=lambda text: print(f"note: {text}", file=sys.stderr)))
 

@@ -320,7 +320,7 @@ def assert_probabilities(outputs: dict, rows: int, classes: int) -> None:
 def test_export_answers_or_refuses_every_row(tiny_exports, tmp_path):
     import pandas as pd
 
-    from serving.client import column_mismatch, predict_rows, rows_request
+    from serving.rows_client import column_mismatch, predict_rows, rows_request
 
     rng = random.Random(0)
     serve = serve_of(tiny_exports["customers"])

@@ -14,7 +14,7 @@ from mlflow import MlflowClient
 
 from pipelines.cli import main
 from pipelines.runner import run
-from serving.client import rows_request, rows_request_body
+from serving.rows_client import rows_request, rows_request_body
 from serving.loading import load_export
 from tests.helpers import REPO
 from tests.serving.tf_serving_json import RequestRefused, inputs_from_body

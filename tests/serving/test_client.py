@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from serving.client import (column_mismatch, latest_version_dir, predict_files, predict_rows, rest_predict,
-                            rest_request_body, rows_request)
+from serving.client import latest_version_dir, predict_files, rest_predict, rest_request_body
+from serving.rows_client import column_mismatch, predict_rows, rows_request
 
 
 @pytest.fixture
