@@ -15,6 +15,17 @@ from tests.helpers import REPO
 SPEC = REPO / "pipelines" / "specs" / "captioned_shapes_dual_encoder.yaml"
 
 
+def tiny_spec(folder) -> dict:
+    """The shipped spec cut to 72 generated images under `folder` and two training steps."""
+    spec = yaml.safe_load(SPEC.read_text())
+    spec["data"]["source"].update(folder=str(folder / "shapes"), count=72)
+    spec["data"]["batch_size"] = 16
+    spec["training"].update(epochs=1, steps_per_epoch=2, verbose=0)
+    spec["tracking"] = {"log_model": False}
+    spec["export"].update(parity_samples=4, warmup_samples=2)
+    return spec
+
+
 def test_recall_at_k_counts_a_query_whose_relevant_column_ranks_within_k():
     similarity = np.array([[0.9, 0.5, 0.1], [0.2, 0.3, 0.8], [0.1, 0.2, 0.3]])
     relevant = np.array([[True, False, False], [True, False, False], [False, True, True]])
@@ -141,12 +152,7 @@ def test_a_tiny_run_exports_embeddings_that_match_the_model_and_zero_shot_probab
     from pipelines import components  # noqa: F401
     from pipelines.runner import run
 
-    spec = yaml.safe_load(SPEC.read_text())
-    spec["data"]["source"].update(folder=str(in_tmp_dir / "shapes"), count=72)
-    spec["data"]["batch_size"] = 16
-    spec["training"].update(epochs=1, steps_per_epoch=2, verbose=0)
-    spec["tracking"] = {"log_model": False}
-    spec["export"].update(parity_samples=4, warmup_samples=2)
+    spec = tiny_spec(in_tmp_dir)
     result = run(spec)
     assert {"test_t2i_recall_at_1", "test_i2t_recall_at_10", "test_zero_shot_accuracy"} <= set(result.metrics)
     assert result.export_path is not None
@@ -264,13 +270,8 @@ def test_a_tiny_run_with_a_bert_text_tower_exports_a_working_embed_text(in_tmp_d
     from pipelines import components  # noqa: F401
     from pipelines.runner import run
 
-    spec = yaml.safe_load(SPEC.read_text())
-    spec["data"]["source"].update(folder=str(in_tmp_dir / "shapes"), count=72)
-    spec["data"]["batch_size"] = 16
+    spec = tiny_spec(in_tmp_dir)
     spec["model"]["head"]["text"] = {"backbone": _bert(max_sequence_length=16)}
-    spec["training"].update(epochs=1, steps_per_epoch=2, verbose=0)
-    spec["tracking"] = {"log_model": False}
-    spec["export"].update(parity_samples=4, warmup_samples=2)
     result = run(spec)
     assert {"test_t2i_recall_at_1", "test_zero_shot_accuracy"} <= set(result.metrics)
     assert result.export_path is not None
@@ -470,9 +471,7 @@ def test_a_tiny_run_with_a_clip_exports_working_embeddings(in_tmp_dir, source):
     from pipelines import components  # noqa: F401
     from pipelines.runner import run
 
-    spec = yaml.safe_load(SPEC.read_text())
-    spec["data"]["source"].update(folder=str(in_tmp_dir / "shapes"), count=72)
-    spec["data"]["batch_size"] = 16
+    spec = tiny_spec(in_tmp_dir)
     spec["model"]["head"] = {key: spec["model"]["head"][key] for key in ("tokenize", "class_prompts")}
     if source == "config":  # the stages resize to a square and rescale
         spec["stages"].insert(0, {"resize": {"height": 32, "width": 32}})
@@ -483,9 +482,6 @@ def test_a_tiny_run_with_a_clip_exports_working_embeddings(in_tmp_dir, source):
         preset = str(in_tmp_dir / "preset")
         spec["model"]["backbone"] = {"source": "keras_hub", "name": "CLIPBackbone", "preset": preset}
         spec["model"]["head"]["tokenize"] = {"preset": preset, "sequence_length": 12}
-    spec["training"].update(epochs=1, steps_per_epoch=2, verbose=0)
-    spec["tracking"] = {"log_model": False}
-    spec["export"].update(parity_samples=4, warmup_samples=2)
     result = run(spec)
     assert {"test_t2i_recall_at_1", "test_zero_shot_accuracy"} <= set(result.metrics)
     assert result.export_path is not None
