@@ -71,7 +71,8 @@ def load_conll(options: ConllOptions, *, on_bad_record: str = "error"):
     import numpy as np
 
     from data.errors import BadRecords
-    from data.examples import Examples, class_ids, ragged
+    from data.examples import Examples
+    from data.labels import class_ids, ragged
     from data.sources.text_files import files_under
 
     bad = BadRecords(on_bad_record)

@@ -68,7 +68,8 @@ def load_series_rows(options: SeriesRowsOptions, *, on_bad_record: str = "error"
     import numpy as np
 
     from data.errors import BadRecords
-    from data.examples import Examples, class_ids
+    from data.examples import Examples
+    from data.labels import class_ids
     from data.series.cells import read_table, require
     from data.series.sequences import padded
 

@@ -137,7 +137,8 @@ def _text_examples(frame, rows: list[int], options: TableOptions, bad, origin: s
 def _token_examples(frame, rows: list[int], options: TableOptions, bad, origin: str):
     import numpy as np
 
-    from data.examples import Examples, class_ids, ragged
+    from data.examples import Examples
+    from data.labels import class_ids, ragged
 
     path, tokens_column, tags_column = options.path, options.tokens_column, options.tags_column
     _column(frame, path, tokens_column, "tokens")
@@ -249,7 +250,7 @@ def _encode_labels(keys: list, multi: bool):
     """Class ids (N,) (or multi-hot (N, C) when `multi`) and class names for non-missing label keys."""
     import numpy as np
 
-    from data.examples import class_ids
+    from data.labels import class_ids
 
     class_names, id_of = class_ids([k for key in keys for k in key] if multi else keys)
     if multi:

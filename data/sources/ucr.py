@@ -87,7 +87,8 @@ def load_ucr(options: UcrOptions, *, on_bad_record: str = "error"):
     import numpy as np
 
     from data.errors import BadRecords
-    from data.examples import Examples, class_ids
+    from data.examples import Examples
+    from data.labels import class_ids
     from data.series.sequences import padded
 
     bad = BadRecords(on_bad_record)

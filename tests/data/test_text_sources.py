@@ -10,7 +10,8 @@ import pytest
 from pydantic import ValidationError
 
 from data.errors import BadRecordError
-from data.examples import Examples, ragged
+from data.examples import Examples
+from data.labels import ragged
 from data.sources.conll import ConllOptions, load_conll
 from data.sources.csv import CsvOptions, load_csv
 from data.sources.parquet import ParquetOptions, load_parquet

@@ -9,7 +9,8 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 
-from data.examples import Examples, detection_labels, ragged
+from data.examples import Examples
+from data.labels import detection_labels, ragged
 from pipelines import tags as tag
 from pipelines.datasets import CONTEXTS, dataset_schema, dataset_source
 from pipelines.run_metadata import git_tags

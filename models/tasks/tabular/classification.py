@@ -42,7 +42,7 @@ class TabularClassification(TabularTask, ClassTask):
         """Target values -> class ids, class names in sorted order."""
         import dataclasses
 
-        from data.examples import class_ids
+        from data.labels import class_ids
 
         examples = super().read_targets(examples)
         if examples.kind != "columns" or examples.class_names:
