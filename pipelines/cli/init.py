@@ -1,4 +1,4 @@
-"""`kpipe init DATA`: write a commented spec for annotated images, a folder of class sub-folders or a table."""
+"""`kpipe init DATA`: write a commented spec for annotated or captioned images, class sub-folders or a table."""
 
 from __future__ import annotations
 
@@ -12,20 +12,26 @@ def add_parser(commands) -> None:
     init = commands.add_parser(
         "init", help="Write a commented spec for your data.",
         description="Write a commented spec for annotated images (a COCO .json; a folder with VOC .xml, YOLO .txt "
-                    "labels or PNG masks beside its images/), a folder of class sub-folders (images or .txt files) "
-                    "or a CSV/Parquet table; it validates and runs as written. Annotated images are read and "
+                    "labels or PNG masks beside its images/), captioned images (a COCO captions .json; a folder "
+                    "of images with a CSV of file names and captions, or that CSV: captioning, or dual_encoder "
+                    "with --task), a folder of class sub-folders (images or .txt files), an interaction log (a "
+                    "CSV/Parquet table with user and item id columns: retrieval, or ranking with --task) or "
+                    "another CSV/Parquet table; it validates and runs as written. Annotated images are read and "
                     "measured first: the comments state their objects' sizes and the input size `resize: auto` "
-                    "picks for them.")
-    init.add_argument("data", help="a COCO .json; a folder of annotated images (or its labels/, masks/ or XML "
-                                   "folder, to pick one layout); a folder with one sub-folder per class; "
-                                   "or a .csv/.parquet table")
+                    "picks for them; captions and interactions are counted.")
+    init.add_argument("data", help="a COCO .json (boxes or captions); a folder of annotated images (or its "
+                                   "labels/, masks/ or XML folder, to pick one layout); a folder of images with "
+                                   "a captions CSV, or that CSV; a folder with one sub-folder per class; or a "
+                                   ".csv/.parquet table (an interaction log when it has user and item id columns)")
     init.add_argument("--target", metavar="COLUMN",
                       help="table column to predict (default: one named target/label/class/y, else the last)")
     init.add_argument("--task", choices=TASKS, help="override the task guessed from the data (for annotated "
-                                                    "images: pick detection or segmentation in a folder with both)")
+                                                    "images: pick detection or segmentation in a folder with both; "
+                                                    "dual_encoder for captioned images; ranking for interactions)")
     init.add_argument("--name", help="spec, experiment and export name (default: the file or folder name; "
-                                     "for annotated images the data set's folder and the task, e.g. "
-                                     "shapes-detection)")
+                                     "for annotated or captioned images the data set's folder and the task, e.g. "
+                                     "shapes-detection; for interactions the file's name and the task, e.g. "
+                                     "plays-retrieval)")
     init.add_argument("--output", metavar="FILE", help="where to write the spec (default: <name>.yaml)")
     init.add_argument("--force", action="store_true", help="overwrite --output if it exists")
     init.set_defaults(handler=run)

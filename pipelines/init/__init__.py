@@ -4,9 +4,14 @@ DATA is one of:
 - annotated images (layouts.py): a COCO .json, or a folder holding VOC XMLs,
   YOLO labels or PNG masks beside its images -> object_detection or
   semantic_segmentation, measured first (vision.py);
+- captioned images (captions.py): a COCO captions .json, a folder of images
+  with a captions CSV, or that CSV -> captioning or dual_encoder, counted
+  first (captioning.py);
 - a folder of class sub-folders: images -> image_classification (images.py),
   .txt files -> text_classification (text.py);
-- a CSV/Parquet table -> tabular_classification, tabular_regression or
+- an interaction log, a table with user and item id columns -> retrieval or
+  ranking (interactions.py);
+- any other CSV/Parquet table -> tabular_classification, tabular_regression or
   text_classification (tables.py).
 The draft validates and runs as written; every line a user may want to change
 carries a comment (render.py lays them out).
@@ -25,8 +30,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pipelines.init.captioning import captions_spec
+from pipelines.init.captions import csv_captions_layout
 from pipelines.init.images import IMAGE_EXTENSIONS, image_spec
-from pipelines.init.layouts import LOOKED_FOR, VISION_TASKS, find_layout
+from pipelines.init.interactions import INTERACTION_TASKS
+from pipelines.init.layouts import CAPTION_TASKS, LOOKED_FOR, VISION_TASKS, Layout, find_layout
 from pipelines.init.names import check_name, sanitize_name
 from pipelines.init.render import Draft
 from pipelines.init.tables import TABLE_SUFFIXES, table_spec
@@ -34,22 +42,26 @@ from pipelines.init.text import TEXT_EXTENSIONS, text_folder_spec
 from pipelines.init.vision import vision_spec
 
 FOLDER_TASKS = ("image_classification", "text_classification")
-TASKS = (*FOLDER_TASKS, "tabular_classification", "tabular_regression", *VISION_TASKS)
-NAME_SUFFIX = {"object_detection": "detection", "semantic_segmentation": "segmentation"}
+TASKS = (*FOLDER_TASKS, "tabular_classification", "tabular_regression", *VISION_TASKS, *CAPTION_TASKS,
+         *INTERACTION_TASKS)
+NAME_SUFFIX = {"object_detection": "detection", "semantic_segmentation": "segmentation", "captioning": "captioning",
+               "dual_encoder": "dual-encoder"}
 
 __all__ = ["TASKS", "Draft", "check_name", "draft_spec", "sanitize_name"]
 
 
 def draft_spec(data: str | os.PathLike, *, target: str | None = None, task: str | None = None,
                name: str | None = None) -> Draft:
-    """A commented spec for `data` (annotated images, a folder of class sub-folders, or a CSV/Parquet table).
+    """A commented spec for `data` (annotated or captioned images, a folder of class sub-folders, an interaction
+    log or another CSV/Parquet table).
 
     `target` names the table column to predict (default: one named
     target/label/class/y, else the last); `task` overrides the guessed task and
     picks among several layouts of annotated images in one folder; `name` the
-    spec name (default: the table's or folder's name; for annotated images the
-    data set's folder and the task, e.g. shapes-detection). Raises ValueError
-    for data it cannot read or options that do not fit it.
+    spec name (default: the table's or folder's name; for annotated or captioned
+    images the data set's folder and the task, e.g. shapes-detection; for an
+    interaction log the file's name and the task, e.g. plays-retrieval). Raises
+    ValueError for data it cannot read or options that do not fit it.
 
     Example:
         >>> draft_spec("no/such/folder")
@@ -69,16 +81,23 @@ def draft_spec(data: str | os.PathLike, *, target: str | None = None, task: str 
         raise ValueError(f"--target {target}: {data} is {'a folder' if path.is_dir() else 'not a table'}; "
                          "--target names the column to predict of a .csv or .parquet table")
     if path.is_file() and (table or path.suffix.lower() != ".json"):
-        return table_spec(str(data), name or sanitize_name(path.stem), target, task)
+        captioned = path.suffix.lower() == ".csv" and target is None and task in (None, *CAPTION_TASKS)
+        layout = csv_captions_layout(str(data), task) if captioned else None
+        return table_spec(str(data), name, target, task) if layout is None else layout_spec(layout, name, task)
     if task not in FOLDER_TASKS:
         layout = find_layout(str(data), task)
         if layout is not None:
-            default = f"{sanitize_name(Path(layout.root).resolve().name)}-{NAME_SUFFIX[layout.task]}"
-            return vision_spec(layout, name or default)
+            return layout_spec(layout, name, task)
     if path.is_file():
-        raise ValueError(f"--task {task} needs a folder of class sub-folders; {data} is a COCO JSON "
-                         "(object_detection)")
+        raise ValueError(f"--task {task} needs a folder of class sub-folders; {data} is a COCO JSON")
     return folder_spec(str(data), name or sanitize_name(path.resolve().name), task)
+
+
+def layout_spec(layout: Layout, name: str | None, task: str | None) -> Draft:
+    """The draft of annotated or captioned images, named after the data set's folder and the task by default."""
+    task = task or layout.task
+    name = name or f"{sanitize_name(Path(layout.root).resolve().name)}-{NAME_SUFFIX[task]}"
+    return vision_spec(layout, name) if task in VISION_TASKS else captions_spec(layout, name, task)
 
 
 def folder_spec(path: str, name: str, task: str | None = None) -> Draft:

@@ -1,7 +1,8 @@
-"""Which annotated-image source a path holds: a COCO JSON, VOC XMLs, YOLO labels or PNG masks.
+"""Which annotated-image source a path holds: a COCO JSON, VOC XMLs, YOLO labels, PNG masks or captions.
 
-`find_layouts(path)` looks at a .json file (COCO), or at a folder: its COCO
-JSON files (beside it or in annotations/), and the folders beside its image
+`find_layouts(path)` looks at a .json file (COCO: boxes, or captions), or at a
+folder: its COCO JSON files (beside it or in annotations/), its captions CSVs
+(captions.py), and the folders beside its image
 folder (images/ or JPEGImages/) whose files share the images' names: .xml
 files (Pascal VOC), .txt files (YOLO) or 8-bit PNGs (class-id masks). The
 folder given may also be one of those annotation folders itself (e.g.
@@ -28,7 +29,9 @@ IMAGE_FOLDERS = ("images", "JPEGImages")
 """Names of the image folder an annotation folder sits beside."""
 
 LOOKED_FOR = (
-    "a COCO .json (images, annotations, categories)",
+    "a COCO .json (images, annotations with bbox, categories)",
+    "a COCO captions .json (images, annotations with caption)",
+    "a folder of images with a captions CSV (a column of image file names, one of captions)",
     "Pascal VOC .xml files (e.g. Annotations/ beside JPEGImages/)",
     "YOLO .txt labels (labels/ beside images/)",
     "8-bit PNG class-id masks (masks/ beside images/)",
@@ -42,6 +45,10 @@ YOLO_YAMLS = ("data.yaml", "dataset.yaml")
 """Ultralytics dataset files whose `names` (a list, or a mapping id -> name) give YOLO class names."""
 
 VISION_TASKS = ("object_detection", "semantic_segmentation")
+CAPTION_TASKS = ("captioning", "dual_encoder")
+LAYOUT_TASKS = (*VISION_TASKS, *CAPTION_TASKS)
+ORDER = ("COCO JSON", "COCO captions JSON", "Pascal VOC", "YOLO", "mask folder", "captions CSV")
+"""The kinds of layout, in the order `find_layouts` lists them."""
 
 
 @dataclass(frozen=True)
@@ -49,11 +56,12 @@ class Layout:
     """A source of annotated images found at a path.
 
     Attributes:
-        task: object_detection or semantic_segmentation.
+        task: object_detection, semantic_segmentation or captioning: the task drafted by default.
         source: The spec's `data.source` (type first), paths as the user gave them.
-        kind: What it is, for people: "COCO JSON", "Pascal VOC", "YOLO" or "mask folder".
+        kind: What it is, for people: one of ORDER.
         root: The data set's folder (names the spec).
         given: The path that `kpipe init` reads as this layout alone.
+        also: The other tasks `--task` may draft from it (captions: dual_encoder).
     """
 
     task: str
@@ -61,6 +69,11 @@ class Layout:
     kind: str
     root: str
     given: str
+    also: tuple[str, ...] = ()
+
+    def fits(self, task: str | None) -> bool:
+        """Whether `task` (None: any) can be drafted from this layout."""
+        return task is None or task == self.task or task in self.also
 
 
 def find_layout(path: str, task: str | None = None) -> Layout | None:
@@ -70,49 +83,53 @@ def find_layout(path: str, task: str | None = None) -> Layout | None:
     .json file is not COCO, or when `task` is a vision task and none fits.
     """
     found = find_layouts(path)
-    fitting = [layout for layout in found if task in (None, layout.task)]
+    fitting = [layout for layout in found if layout.fits(task)]
     if len(fitting) == 1:
         return fitting[0]
     if len(fitting) > 1:
         width = max(len(layout.given) for layout in fitting)
         choices = "\n".join(f"  kpipe init {layout.given.ljust(width)}   ({layout.kind}, {layout.task})"
                             for layout in fitting)
-        kinds = {name: [layout.kind for layout in fitting if layout.task == name] for name in VISION_TASKS}
+        kinds = {name: [layout.kind for layout in fitting if layout.task == name] for name in LAYOUT_TASKS}
         hint = "".join(f"; --task {name} picks the {of_task[0]}" for name, of_task in kinds.items()
                        if len(of_task) == 1 and task is None)
         raise ValueError(f"{path} holds annotated images in several layouts; give the one to draft from:\n"
                          f"{choices}\n(each of these paths reads one layout alone{hint})")
-    if task in VISION_TASKS:
+    if task in LAYOUT_TASKS:
         held = f"; it holds {', '.join(f'{layout.kind} ({layout.task})' for layout in found)}" if found else ""
-        raise ValueError(f"--task {task}: no annotated images for it at {path}{held}; "
+        what = "captioned" if task in CAPTION_TASKS else "annotated"
+        raise ValueError(f"--task {task}: no {what} images for it at {path}{held}; "
                          f"kpipe init looks for {'; '.join(LOOKED_FOR)}")
     return None
 
 
 def find_layouts(path: str) -> list[Layout]:
-    """Every layout at `path` (a .json file or a folder), in a fixed order: COCO, VOC, YOLO, masks."""
+    """Every layout at `path` (a .json file or a folder), in the fixed order of ORDER."""
+    from pipelines.init.captions import csv_captions_layouts
+
     path = os.path.normpath(path)
     if os.path.isfile(path):
         if not path.lower().endswith(".json"):
             return []
         layout = _coco(path)
         if layout is None:
-            raise ValueError(f"{path}: not a COCO JSON (an object with the lists `images`, `annotations` and "
-                             "`categories`), the one kind of .json kpipe init reads")
+            raise ValueError(f"{path}: not a COCO JSON kpipe init reads: neither boxes (the lists `images`, "
+                             "`annotations` with `bbox`, and `categories`) nor captions (`images`, and "
+                             "`annotations` with `caption`)")
         return [layout]
     if not os.path.isdir(path):
         return []
     layouts = [layout for json_file in _json_files(path) if (layout := _coco(json_file)) is not None]
+    layouts += csv_captions_layouts(path)
     root, folders = _annotation_folders(path)
     if root is None:
-        return layouts
+        return sorted(layouts, key=lambda layout: ORDER.index(layout.kind))
     images = next(os.path.normpath(os.path.join(root, name)) for name in IMAGE_FOLDERS
                   if os.path.isdir(os.path.join(root, name)))
     image_stems = set(_stems(images, IMAGE_EXTENSIONS))
     for folder in folders:
         layouts += _annotated(root, images, folder, image_stems)
-    order = {"COCO JSON": 0, "Pascal VOC": 1, "YOLO": 2, "mask folder": 3}
-    return sorted(layouts, key=lambda layout: order[layout.kind])
+    return sorted(layouts, key=lambda layout: ORDER.index(layout.kind))
 
 
 # --- COCO --------------------------------------------------------------------------------------------------------
@@ -126,8 +143,26 @@ def _json_files(folder: str) -> list[str]:
     return found
 
 
+def coco_kind(data) -> str | None:
+    """"captions" for a COCO captions JSON (annotations with `caption`, none with `bbox`), "boxes" for one with
+    `categories` (detection), None for anything else.
+
+    Example:
+        >>> coco_kind({"images": [], "annotations": [{"image_id": 1, "caption": "a cat"}]})
+        'captions'
+    """
+    if not (isinstance(data, dict) and isinstance(data.get("images"), list)
+            and isinstance(data.get("annotations"), list)):
+        return None
+    annotations = [entry for entry in data["annotations"] if isinstance(entry, dict)]
+    if any("caption" in entry for entry in annotations) and not any("bbox" in entry for entry in annotations):
+        return "captions"
+    return "boxes" if isinstance(data.get("categories"), list) else None
+
+
 def _coco(path: str) -> Layout | None:
-    """The COCO layout of a JSON file, its images found beside it, above it or in a sibling folder; None if not COCO."""
+    """The COCO layout of a JSON file (boxes or captions), its images found beside it, above it or in a sibling
+    folder; None if not COCO."""
     try:
         with open(path, encoding="utf-8") as file:
             if '"images"' not in file.read(1 << 16):
@@ -136,24 +171,40 @@ def _coco(path: str) -> Layout | None:
             data = json.load(file)
     except (OSError, ValueError):
         return None
-    if not (isinstance(data, dict) and all(isinstance(data.get(k), list) for k in ("images", "annotations",
-                                                                                    "categories"))):
+    kind = coco_kind(data)
+    if kind is None:
         return None
-    folder = os.path.dirname(path)
-    root = os.path.dirname(folder) if os.path.basename(os.path.abspath(folder)) == "annotations" else folder
-    source = {"type": "coco", "path": path}
     names = [entry.get("file_name") for entry in data["images"][:1] if isinstance(entry, dict)]
+    folder = os.path.dirname(path)
+    images = folder or "."
     if names and isinstance(names[0], str):
-        images = _folder_holding(names[0], folder)
+        images = folder_holding(names[0], folder)
         if images is None:
             raise ValueError(f"{path}: its first image {names[0]} is not in {folder or '.'}, the folder above it or "
                              "their sub-folders; move the JSON beside the folder its file_names are relative to")
-        if os.path.abspath(images) != os.path.abspath(folder or "."):
-            source["images"] = images
-    return Layout("object_detection", source, "COCO JSON", root or ".", path)
+    if kind == "captions":
+        from pipelines.init.captions import captions_layout
+
+        return captions_layout(path, images, "COCO captions JSON", {"format": "coco"})
+    source = {"type": "coco", "path": path}
+    if os.path.abspath(images) != os.path.abspath(folder or "."):
+        source["images"] = images
+    return Layout("object_detection", source, "COCO JSON", data_set_root(path), path)
 
 
-def _folder_holding(file_name: str, folder: str) -> str | None:
+def data_set_root(path: str) -> str:
+    """The data set's folder of an annotation file: its folder, or the one above an annotations/ folder.
+
+    Example:
+        >>> data_set_root("data/coco/annotations/instances.json"), data_set_root("shapes/coco.json")
+        ('data/coco', 'shapes')
+    """
+    folder = os.path.dirname(path)
+    root = os.path.dirname(folder) if os.path.basename(os.path.abspath(folder)) == "annotations" else folder
+    return root or "."
+
+
+def folder_holding(file_name: str, folder: str) -> str | None:
     """The folder `file_name` is relative to: `folder`, its parent, or a sub-folder of either."""
     parent = os.path.normpath(os.path.join(folder, os.pardir))
     candidates = [folder or ".", parent]

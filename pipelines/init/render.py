@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 SEED = 42
 SPLIT = {"validation": 0.15, "test": 0.15}
+COMMENT_WIDTH = 110  # measured lines of a draft's header are wrapped at this width
 
 Lines = list[tuple[str, str | None]]
 
@@ -45,6 +46,18 @@ def header(summary: str, target_note: str | None = None, measured: list[str] = (
     lines += [("# Drafted by `kpipe init`: check it with `kpipe validate <this file>`, "
                "run it with `kpipe run <this file>`.", None)]
     return lines
+
+
+def wrap(lines: list[str]) -> list[str]:
+    """Lines of text wrapped at COMMENT_WIDTH (for `header`'s `measured`).
+
+    Example:
+        >>> len(wrap(["word " * 30])), wrap(["short"])
+        (2, ['short'])
+    """
+    import textwrap
+
+    return [part for line in lines for part in textwrap.wrap(line, COMMENT_WIDTH)]
 
 
 def common_top(name: str, task: str, description: str, task_comment: str | None = None) -> Lines:

@@ -1,6 +1,9 @@
 """The table drafts: a CSV/Parquet table -> tabular_classification, tabular_regression or text_classification.
 
-The target is `--target`, else a column named like a label, else the last;
+A table whose columns are named like user and item ids is an interaction log
+instead, drafted as retrieval or ranking (interactions.py) unless `--target`
+or a table task is given. Otherwise the target is `--target`, else a column
+named like a label, else the last;
 the task follows from it (`guess_task`), unless the table is a column of long
 texts and a text label, which makes it text_classification (see text.py).
 
@@ -14,6 +17,8 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
+from pipelines.init.interactions import INTERACTION_TASKS, interaction_columns, interactions_spec
+from pipelines.init.names import sanitize_name
 from pipelines.init.render import (
     SPLIT,
     Draft,
@@ -41,19 +46,37 @@ TABULAR_OPTIMIZER = {"name": "adamw", "learning_rate": 3.0e-3, "weight_decay": 1
 TABULAR_CALLBACKS = [{"early_stopping": {"patience": 20}}, "model_checkpoint", "terminate_on_nan"]
 TABLE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 TABLE_TASKS = ("text_classification", "tabular_classification", "tabular_regression")
+NEEDS = {
+    "image_classification": "a folder of class sub-folders",
+    "object_detection": "annotated images", "semantic_segmentation": "annotated images",
+    "captioning": "captioned images: a COCO captions .json, or a CSV of image file names and captions",
+    "dual_encoder": "captioned images: a COCO captions .json, or a CSV of image file names and captions",
+}
+"""What the tasks a table does not draft need, as error messages say."""
 
 
-def table_spec(path: str, name: str, target: str | None = None, task: str | None = None) -> Draft:
-    """A text_classification, tabular_classification or tabular_regression draft for a CSV/Parquet table."""
+def table_spec(path: str, name: str | None = None, target: str | None = None, task: str | None = None) -> Draft:
+    """A retrieval or ranking draft for an interaction log, else a text_classification, tabular_classification or
+    tabular_regression draft for a CSV/Parquet table; `name` defaults to the file's (and the task's, for
+    interactions)."""
     suffix = Path(path).suffix.lower()
     if suffix not in TABLE_SUFFIXES:
         raise ValueError(f"{path}: not a file kpipe init reads (give a COCO .json, a .csv or .parquet table, "
                          "or a folder)")
-    if task is not None and task not in TABLE_TASKS:
-        needs = "a folder of class sub-folders" if task == "image_classification" else "annotated images"
-        raise ValueError(f"--task {task} needs {needs}; a table drafts {', '.join(TABLE_TASKS)}")
+    if task in NEEDS:
+        raise ValueError(f"--task {task} needs {NEEDS[task]}; a table drafts {', '.join(TABLE_TASKS)}, "
+                         f"or {' or '.join(INTERACTION_TASKS)} from an interaction log")
     source_type = TABLE_SUFFIXES[suffix]
     frame = read_table(path, source_type)
+    if task not in TABLE_TASKS:
+        columns = interaction_columns(list(frame.columns))
+        if task in INTERACTION_TASKS and (columns is None or target is not None):
+            raise ValueError(f"--task {task} needs an interaction log without --target: a column named like user "
+                             f"ids (user, user_id, userId, customer, ...) and one like item ids (item, item_id, "
+                             f"movieId, product, ...); {path} has {', '.join(map(str, frame.columns))}")
+        if columns is not None and target is None:
+            return interactions_spec(path, source_type, name, columns, task or INTERACTION_TASKS[0])
+    name = name or sanitize_name(Path(path).stem)
     target, note = choose_target(list(frame.columns), target)
     notes = [f"{note}; give --target to choose another"] if note else []
     texts = text_column(frame, target)

@@ -21,7 +21,6 @@ Example:
 from __future__ import annotations
 
 import math
-import textwrap
 from dataclasses import dataclass
 
 from pipelines.init.layouts import Layout
@@ -38,6 +37,7 @@ from pipelines.init.render import (
     path_comment,
     render,
     scalar,
+    wrap,
 )
 
 DETECTION_BATCH_SIZE = 8
@@ -55,7 +55,6 @@ SEGMENTATION_BACKBONE = {"source": "builtin", "name": "unet", "config": {"filter
 SEGMENTATION_OPTIMIZER = {"name": "adam", "learning_rate": 3.0e-3}
 IGNORE_VALUE = 255  # a mask value this high, with the other values small, marks pixels of no class (VOC borders)
 
-COMMENT_WIDTH = 110
 
 
 @dataclass
@@ -212,7 +211,7 @@ def _summary(layout: Layout, measured: Measured) -> Lines:
     ]
     if measured.ignore_index is not None:
         lines.append(f"Mask value {measured.ignore_index} is taken as pixels of no class (ignore_index).")
-    wrapped = [part for line in lines for part in textwrap.wrap(line, COMMENT_WIDTH)]
+    wrapped = wrap(lines)
     summary = (f"{what}: {class_list(measured.class_names)} in {measured.images} images, "
                f"from {layout.given} ({layout.kind}).")
     return header(summary, measured=wrapped)
