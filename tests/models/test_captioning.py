@@ -101,6 +101,7 @@ def test_a_tiny_run_exports_a_captioner_of_image_bytes_with_beam_search(in_tmp_d
     spec["data"]["source"].update(folder=str(in_tmp_dir / "shapes"), count=60)
     spec["data"]["batch_size"] = 16
     spec["model"]["head"]["sampling"] = {"sampler": "beam", "num_beams": 2, "max_new_tokens": 15}
+    spec["stages"].insert(0, {"resize": {"height": 32, "width": 64}})  # the model sees another shape than the source
     spec["training"].update(epochs=1, steps_per_epoch=2, verbose=0)
     spec["tracking"] = {"log_model": False}
     spec["export"].update(parity_samples=4, warmup_samples=2)

@@ -81,6 +81,7 @@ class CaptioningTask(TextGenerationTask):
     def __init__(self, spec):
         super().__init__(spec)
         self.input_shape = None
+        self.model_input_shape = None
         self.encoder = None
         self.datasets = None
         self.tokens: dict = {}
@@ -205,6 +206,7 @@ class CaptioningTask(TextGenerationTask):
         """The image encoder (the backbone's feature map as tokens) and the text decoder, as one model."""
         from models.tasks.captioning.model import build_captioner
 
+        self.model_input_shape = tuple(input_shape)
         model = build_captioner(backbone, input_shape, self.encoder.vocabulary_size, self.encoder.sequence_length,
                                 self.head.decoder, self.spec.name.replace("-", "_"))
         tokens = model.get_layer("image_encoder").output.shape[1]
@@ -237,7 +239,7 @@ class CaptioningTask(TextGenerationTask):
         from data.dataset import model_inputs
 
         if self._caption is None or self._caption[0] is not model:
-            signature = [tf.TensorSpec([None, *self.input_shape], tf.float32)]
+            signature = [tf.TensorSpec([None, *self.model_input_shape], tf.float32)]  # after the stages
             self._caption = (model, tf.function(self.generator(model).caption, input_signature=signature))
         texts, counts = [], []
         for start in range(0, examples.size, CAPTION_BATCH):
