@@ -129,16 +129,16 @@ def test_the_export_generates_what_the_keras_model_generates(tmp_path, kind):
 
 
 
-def test_keras_hub_cached_decoding_generates_what_recomputing_the_whole_buffer_does():
-    import keras_hub
-
+@pytest.mark.parametrize("sampler", ["greedy", "beam"])
+def test_keras_hub_cached_decoding_generates_what_recomputing_the_whole_buffer_does(sampler):
     from models.tasks.generation.decode import cached, prompt_ids
+    from models.tasks.generation.sampling import SamplingOptions, build_sampler
 
     generator, encoder = _generator("keras_hub")
     ids, lengths = prompt_ids(encoder(tf.constant(["the cat", "a dog sat on the", "red"])), has_end_token=True)
-    greedy = keras_hub.samplers.GreedySampler()
+    chosen = build_sampler(SamplingOptions(sampler=sampler, num_beams=3))
     results = [generate_ids(decode, ids, lengths, stop_ids=[], max_new_tokens=5)
-               for decode in (cached(generator.model, greedy), uncached(generator.logits, greedy))]
+               for decode in (cached(generator.model, chosen), uncached(generator.logits, chosen))]
     (fast, fast_kept), (slow, slow_kept) = [(a.numpy(), k.numpy()) for a, k in results]
     np.testing.assert_array_equal(fast_kept, slow_kept)
     np.testing.assert_array_equal(fast[fast_kept], slow[slow_kept])
