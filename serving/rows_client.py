@@ -147,11 +147,14 @@ _ROW_OUTPUTS = ("predictions", "class_names", "class_ids")
 
 
 def predict_rows(export_dir: str | os.PathLike, csv_path: str | os.PathLike,
-                 note: Callable[[str], None] | None = None) -> list[dict]:
+                 note: Callable[[str], None] | None = None, signature: str = SIGNATURE,
+                 arguments: Mapping[str, str] | None = None) -> list[dict]:
     """Run the rows of a CSV through a tabular export; one dict per row.
 
-    The CSV is read with pandas; `rows_request` turns it into one batch for the
-    `serving_default` signature. `note` (default: print to stderr) hears about
+    The CSV is read with pandas; `rows_request` turns it into one batch for
+    `signature` (default `serving_default`; e.g. a recommender's `recommend` or
+    `recommend_by_features`), whose inputs of one value per request (`k`) come
+    from `arguments` ({name: text}, see `scalar_inputs`). `note` (default: print to stderr) hears about
     inputs with no column (sent as missing) and columns that are not inputs
     (ignored). Each dict holds `row` (1-based), every output with one value per
     row (`predictions`, `class_names`, ...; bytes decoded), string outputs with
@@ -176,10 +179,15 @@ def predict_rows(export_dir: str | os.PathLike, csv_path: str | os.PathLike,
         raise ValueError(f"cannot read CSV file {csv_path}: {error}") from None
     if frame.empty:
         raise ValueError(f"{csv_path}: no rows to predict")
-    serve = load_export(model_path).signatures[SIGNATURE]
-    inputs = serve.structured_input_signature[1]
+    signatures = load_export(model_path).signatures
+    if signature not in signatures:
+        raise ValueError(f"{model_path} has no signature {signature!r}; it has {', '.join(sorted(signatures))}")
+    serve = signatures[signature]
+    inputs = dict(serve.structured_input_signature[1])
+    scalars = scalar_inputs(inputs, arguments or {}, signature)
+    inputs = {name: spec for name, spec in inputs.items() if name not in scalars}
     if not inputs or "image_bytes" in inputs or "texts" in inputs:
-        raise ValueError(f"{model_path}: {SIGNATURE} does not take table rows; it takes {sorted(inputs)}")
+        raise ValueError(f"{model_path}: {signature} does not take table rows; it takes {sorted(inputs)}")
     missing, ignored = column_mismatch(inputs, frame.columns)
     if missing:
         note(f"{csv_path} has no column for input{'s' * (len(missing) > 1)} {', '.join(missing)}: sent as missing")
@@ -187,7 +195,7 @@ def predict_rows(export_dir: str | os.PathLike, csv_path: str | os.PathLike,
         note(f"column{'s' * (len(ignored) > 1)} {', '.join(ignored)} of {csv_path} "
              f"{'are' if len(ignored) > 1 else 'is'} not an input of the export: ignored")
     request = rows_request(inputs, frame)
-    outputs = {k: v.numpy() for k, v in serve(**{k: tf.constant(v) for k, v in request.items()}).items()}
+    outputs = {k: v.numpy() for k, v in serve(**{k: tf.constant(v) for k, v in request.items()}, **scalars).items()}
     per_row = [k for k in _ROW_OUTPUTS if k in outputs] + sorted(set(outputs) - set(_ROW_OUTPUTS))
     listed = [k for k in per_row if outputs[k].dtype == object and not _one_per_row(outputs[k], len(frame))]
     per_row = [k for k in per_row if _one_per_row(outputs[k], len(frame))]
@@ -203,6 +211,35 @@ def predict_rows(export_dir: str | os.PathLike, csv_path: str | os.PathLike,
             result["probability"] = float(np.max(outputs["probabilities"][row]))
         results.append(result)
     return results
+
+
+def scalar_inputs(inputs: Mapping, arguments: Mapping[str, str], signature: str = SIGNATURE) -> dict:
+    """{name: tf constant} for each input of `inputs` that takes one value per request (a scalar, such as a
+    recommender's `k`), parsed from `arguments` ({name: text}); a missing or unknown argument is an error.
+
+    Example:
+        >>> import tensorflow as tf
+        >>> inputs = {"user_ids": tf.TensorSpec([None], tf.string), "k": tf.TensorSpec([], tf.int32)}
+        >>> int(scalar_inputs(inputs, {"k": "5"})["k"])
+        5
+    """
+    scalars = {name: spec for name, spec in inputs.items() if getattr(spec, "shape", None) is not None
+               and spec.shape.rank == 0}
+    unknown = sorted(set(arguments) - set(scalars))
+    if unknown:
+        raise ValueError(f"--arg {unknown[0]}: {signature} takes no single-value input of that name; its "
+                         f"single-value inputs: {', '.join(scalars) or 'none'}")
+    values = {}
+    for name, spec in scalars.items():
+        if name not in arguments:
+            raise ValueError(f"{signature} takes one {spec.dtype.name} {name!r} per request: give --arg {name}=VALUE")
+        text = arguments[name]
+        try:
+            value = text if spec.dtype == tf.string else float(text) if spec.dtype.is_floating else int(text)
+        except ValueError:
+            raise ValueError(f"--arg {name}={text}: {signature}'s {name} is {spec.dtype.name}") from None
+        values[name] = tf.constant(value, spec.dtype)
+    return values
 
 
 def _one_per_row(value: np.ndarray, rows: int) -> bool:

@@ -17,6 +17,10 @@ def add_parser(commands) -> None:
                               "generators (causal_lm) take it as a prompt and print its generation")
     predict.add_argument("--rows", metavar="FILE.csv",
                          help="a CSV of raw rows for a tabular export, one column per input; one prediction per row")
+    predict.add_argument("--signature", default="serving_default", metavar="NAME",
+                         help="--rows: the export's signature to call (e.g. recommend, recommend_by_features)")
+    predict.add_argument("--arg", action="append", default=[], metavar="NAME=VALUE",
+                         help="--rows: a single-value input of the signature, e.g. k=5 (repeatable)")
     predict.add_argument("--series", metavar="FILE.csv",
                          help="a CSV of one series for a forecasting or sequence-classification export, one row per "
                               "step and one column per value (target first); forecasts print one row per step")
@@ -36,6 +40,8 @@ def run(args) -> int:
     if sum(map(bool, (args.files, args.text, args.rows, args.series, args.seed))) != 1:
         raise ValueError("kpipe predict: give image files, texts with --text, a CSV with --rows, a series with "
                          "--series or seeds with --seed (exactly one)")
+    if (args.signature != "serving_default" or args.arg) and not args.rows:
+        raise ValueError("kpipe predict: --signature and --arg go with --rows")
     table = Table(title=str(args.export_dir), title_justify="left")
     if args.seed:
         from serving.generate_client import generate_files
@@ -46,7 +52,7 @@ def run(args) -> int:
 
         _fill(table, predict_series(args.export_dir, args.series))
     elif args.rows:
-        _rows_table(table, args.export_dir, args.rows)
+        _rows_table(table, args.export_dir, args.rows, args.signature, _arguments(args.arg))
     elif args.text and _generates_text(args.export_dir):
         from serving.text_generation_client import generate_texts
 
@@ -80,11 +86,28 @@ def _generates_text(export_dir) -> bool:
     return takes_prompts(export_dir)
 
 
-def _rows_table(table, export_dir, csv_path) -> None:
+def _rows_table(table, export_dir, csv_path, signature: str, arguments: dict[str, str]) -> None:
     """One table row per CSV row: its number and the export's per-row outputs; notes go to stderr."""
     from serving.rows_client import predict_rows
 
-    _fill(table, predict_rows(export_dir, csv_path, note=lambda text: print(f"note: {text}", file=sys.stderr)))
+    _fill(table, predict_rows(export_dir, csv_path, note=lambda text: print(f"note: {text}", file=sys.stderr),
+                              signature=signature, arguments=arguments))
+
+
+def _arguments(pairs: list[str]) -> dict[str, str]:
+    """--arg NAME=VALUE pairs as {name: value}.
+
+    Example:
+        >>> _arguments(["k=5"])
+        {'k': '5'}
+    """
+    found = {}
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        if not equals or not name:
+            raise ValueError(f"--arg {pair}: give NAME=VALUE, e.g. --arg k=5")
+        found[name] = value
+    return found
 
 
 def _fill(table, rows: list[dict]) -> None:

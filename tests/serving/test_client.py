@@ -185,3 +185,41 @@ def test_kpipe_predict_rows_prints_one_line_per_row(row_export, tmp_path, capsys
     assert "Name" in err and "ignored" in err
     assert main(["predict", str(row_export), "--rows", str(csv), "--text", "hi"]) == 2
     assert "exactly one" in capsys.readouterr().err
+
+
+def _recommender(folder):
+    """A SavedModel whose `recommend(user_ids, k)` answers each user's first k of four items."""
+    items = tf.constant(["i1", "i2", "i3", "i4"])
+
+    class Recommender(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="user_ids"),
+                                      tf.TensorSpec([], tf.int32, name="k")])
+        def recommend(self, user_ids, k):
+            top = tf.tile(items[None, :k], [tf.shape(user_ids)[0], 1])
+            return {"item_ids": top, "scores": tf.ones(tf.shape(top), tf.float32)}
+
+    module = Recommender()
+    tf.saved_model.save(module, str(folder / "1"), signatures={"serving_default": module.recommend.get_concrete_function(),
+                                                               "recommend": module.recommend.get_concrete_function()})
+    return folder
+
+
+def test_rows_go_to_a_named_signature_with_its_single_value_inputs_from_arguments(tmp_path, capsys):
+    from pipelines.cli import main
+
+    export = _recommender(tmp_path / "recommender")
+    rows = tmp_path / "users.csv"
+    rows.write_text("user_ids\nu1\nu2\n")
+    answers = predict_rows(export, rows, signature="recommend", arguments={"k": "2"})
+    assert [answer["item_ids"] for answer in answers] == ["i1, i2", "i1, i2"]
+    with pytest.raises(ValueError, match=r"recommend takes one int32 'k' per request: give --arg k=VALUE"):
+        predict_rows(export, rows, signature="recommend")
+    with pytest.raises(ValueError, match=r"--arg n: recommend takes no single-value input of that name; .*: k"):
+        predict_rows(export, rows, signature="recommend", arguments={"k": "2", "n": "1"})
+    with pytest.raises(ValueError, match=r"--arg k=two: recommend.s k is int32"):
+        predict_rows(export, rows, signature="recommend", arguments={"k": "two"})
+    with pytest.raises(ValueError, match=r"has no signature 'score'; it has recommend, serving_default"):
+        predict_rows(export, rows, signature="score")
+    capsys.readouterr()
+    assert main(["predict", str(export), "--rows", str(rows), "--signature", "recommend", "--arg", "k=3"]) == 0
+    assert "i1, i2, i3" in capsys.readouterr().out
