@@ -9,7 +9,7 @@ baseline on the same images, and the run's share of held-out images whose captio
 (where the nearest-neighbour caption is always wrong) with its exact match on them (the Keras model's greedy
 captions, which the export's parity check found identical). Fewer images leave more test captions unseen.
 
-    python -m benchmarks.captioning_quality [--counts 4032 2016 1008] [--seed 42]
+    python -m benchmarks.captioning_quality [--counts 504 1008 4032] [--seed 42]
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def run_case(count: int, seed: int, root: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--counts", type=int, nargs="+", default=[4032, 2016, 1008])
+    parser.add_argument("--counts", type=int, nargs="+", default=[504, 1008, 4032])
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
     rows, home = [], os.getcwd()

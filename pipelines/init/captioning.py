@@ -72,8 +72,10 @@ MODELS = {
          ("    tokenize: {tokenizer: word_piece}", "vocabulary_size and sequence_length from the training captions"),
          ("    sampling: {sampler: greedy, max_new_tokens: 32}", "or beam; the export decodes inside the graph"),
          ("    eval_samples: 200", "validation images captioned after every epoch (val_cider_d)")],
-        20, {"name": "adam", "learning_rate": 1.0e-3},
-        [("    - terminate_on_nan", None), ("    - early_stopping: {patience: 4}", "on val_cider_d")],
+        60, {"name": "adam", "learning_rate": 1.0e-3},
+        [("    - terminate_on_nan", None),
+         ("    - early_stopping: {patience: 10}", "on val_cider_d, which can stall for epochs while word order "
+                                                    "is learned")],
         "dual_encoder: image and text embeddings that find each other (kpipe init --task dual_encoder)"),
     "dual_encoder": Model(
         "CLIP-style image and text towers on the captioned images in {folder}, measured by recall@k both ways.", 128,
