@@ -75,6 +75,7 @@ class CaptioningTask(TextGenerationTask):
     direction = "max"
     sequence_length_is = "a caption's most tokens, start and end tokens included"
     sequence_length_from_data = True
+    generates_each_epoch = True
     tokenize_example = "{tokenizer: word_piece, vocabulary_size: 2000, sequence_length: 24}"
     predict_arguments = Task.predict_arguments
 
@@ -110,12 +111,6 @@ class CaptioningTask(TextGenerationTask):
         if spec.training.loss != "auto":
             raise ValueError("training.loss: captioning trains on the cross-entropy of the next caption token; "
                              "use auto")
-
-    def monitor(self) -> tuple[str, str]:
-        """val_cider_d (max) when validation images are captioned every epoch, else val_loss (min)."""
-        if self.head.eval_samples and self.spec.data.split.validation:
-            return super().monitor()
-        return "val_loss", "min"
 
     # Data -------------------------------------------------------------------------------------
 
@@ -212,15 +207,6 @@ class CaptioningTask(TextGenerationTask):
         tokens = model.get_layer("image_encoder").output.shape[1]
         print(f"captioning: {tokens} image tokens per image, {model.count_params():,} parameters", file=sys.stderr)
         return model
-
-    def compile_options(self) -> dict:
-        """Token-mean cross-entropy over the caption's weighted tokens; next-token accuracy, weighted alike."""
-        import keras
-
-        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight")
-        metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy") if name == "accuracy" else name
-                   for name in self.keras_metrics()]
-        return {"loss": loss, "weighted_metrics": metrics}
 
     # Generation -------------------------------------------------------------------------------
 

@@ -185,18 +185,11 @@ class CausalLM(TextGenerationTask):
               f"{f', LoRA rank {self.head.lora_rank}' if self.head.lora_rank else ''})", file=sys.stderr)
         return model
 
-    def compile_options(self) -> dict:
-        """Token-mean cross-entropy over weighted tokens; perplexity and next-token accuracy, weighted alike."""
-        import keras
+    def extra_metrics(self) -> list:
+        """Perplexity, before next-token accuracy."""
         import keras_hub
 
-        loss = self.spec.training.loss
-        if loss == "auto":
-            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight")
-        metrics = [keras_hub.metrics.Perplexity(from_logits=True, name="perplexity")]
-        for name in self.keras_metrics():
-            metrics.append(keras.metrics.SparseCategoricalAccuracy(name="accuracy") if name == "accuracy" else name)
-        return {"loss": loss, "weighted_metrics": metrics}
+        return [keras_hub.metrics.Perplexity(from_logits=True, name="perplexity")]
 
     # Generation -------------------------------------------------------------------------------
 

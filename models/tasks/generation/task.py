@@ -3,7 +3,8 @@ strings-out export and its parity check (greedy generation of the export equals 
 
 A subclass sets `input_name` (the export's string input), says what its tokenize stage's `sequence_length`
 means (`sequence_length_is`; it must be set unless `sequence_length_from_data`) and gives an example stage
-(`tokenize_example`); a model that is not causal names
+(`tokenize_example`); a task whose metric comes from generating `model.head.eval_samples` validation texts every
+epoch sets `generates_each_epoch`; a model that is not causal names
 its generator (`generator_class`). The task keeps the tokenize stage's encoder and the datasets as `self.encoder`
 and `self.datasets`.
 
@@ -32,6 +33,7 @@ class TextGenerationTask(Task):
     tokenize_example = "{tokenizer: byte_pair, vocabulary_size: 2000, sequence_length: 64}"
     sequence_length_is = "the model's context"
     sequence_length_from_data = False
+    generates_each_epoch = False
 
     @classmethod
     def tokenize_options(cls, spec):
@@ -64,6 +66,29 @@ class TextGenerationTask(Task):
                              f"use byte_pair (keeps every character), word_piece or sentence_piece (or a preset)")
         if options.sequence_length is None and not cls.sequence_length_from_data:
             raise ValueError(f"{key}.sequence_length: task {spec.task} needs it set: {cls.sequence_length_is}")
+
+    def monitor(self) -> tuple[str, str]:
+        """The task's metric; for one measured by generating every epoch, val_loss (min) when nothing is
+        generated (`model.head.eval_samples: 0` or no validation split)."""
+        if self.generates_each_epoch and not (self.head.eval_samples and self.spec.data.split.validation):
+            return "val_loss", "min"
+        return super().monitor()
+
+    def extra_metrics(self) -> list:
+        """Keras metrics compiled before `training.metrics` (none here; a causal LM adds perplexity)."""
+        return []
+
+    def compile_options(self) -> dict:
+        """Token-mean cross-entropy over the weighted tokens (unless `training.loss` names another), then
+        `extra_metrics` and next-token accuracy (or `training.metrics`), weighted alike."""
+        import keras
+
+        loss = self.spec.training.loss
+        if loss == "auto":
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight")
+        metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy") if name == "accuracy" else name
+                   for name in self.keras_metrics()]
+        return {"loss": loss, "weighted_metrics": [*self.extra_metrics(), *metrics]}
 
     def generator_class(self):
         """The generator the export wraps the model in: `models.tasks.generation.export.Generator` (causal models;

@@ -85,6 +85,7 @@ class Seq2Seq(TextGenerationTask):
     input_name = "inputs"
     metric = "exact_match"
     direction = "max"
+    generates_each_epoch = True
     tokenize_example = "{tokenizer: byte_pair, vocabulary_size: 300, sequence_length: 32}"
     sequence_length_is = "the longest source and target in tokens (start and end tokens included)"
 
@@ -95,12 +96,6 @@ class Seq2Seq(TextGenerationTask):
         self.splits = None
         self.train = None
         self._generate = None
-
-    def monitor(self) -> tuple[str, str]:
-        """val_exact_match (max) when validation sources are generated every epoch, else val_loss (min)."""
-        if self.head.eval_samples and self.spec.data.split.validation:
-            return super().monitor()
-        return "val_loss", "min"
 
     # Data -------------------------------------------------------------------------------------
 
@@ -195,17 +190,6 @@ class Seq2Seq(TextGenerationTask):
         total = sum(int(np.prod(v.shape)) for v in model.weights)
         print(f"seq2seq: {trainable:,} of {total:,} parameters train", file=sys.stderr)
         return model
-
-    def compile_options(self) -> dict:
-        """Token-mean cross-entropy over the target's weighted tokens; next-token accuracy, weighted alike."""
-        import keras
-
-        loss = self.spec.training.loss
-        if loss == "auto":
-            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight")
-        metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy") if name == "accuracy" else name
-                   for name in self.keras_metrics()]
-        return {"loss": loss, "weighted_metrics": metrics}
 
     # Generation -------------------------------------------------------------------------------
 
